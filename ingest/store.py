@@ -174,6 +174,18 @@ class ChunkStore:
             chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return int(docs), int(chunks)
 
+    def passages(self) -> tuple[list[str], list[str], list[str], np.ndarray]:
+        """(chunk ids, doc ids, innermost section titles, passage matrix), in id order, without sentence data."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, doc_id, coalesce(json_extract(body, '$.section_path[#-1]'), ''), vector "
+                "FROM chunks ORDER BY id"
+            ).fetchall()
+        if not rows:
+            return [], [], [], np.zeros((0, 0), dtype=np.float32)
+        matrix = np.stack([np.frombuffer(r[3], dtype=np.float32) for r in rows])
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], matrix
+
     def iter_chunks(self, ids: Sequence[str] | None = None, *, with_vectors: bool = True, dim: int = 0
                     ) -> Iterator[tuple[Chunk, ChunkVectors | None]]:
         """Chunks (all, in id order, or the given ids in that order), optionally with their vectors."""

@@ -57,9 +57,13 @@ class RetrievalSettings(BaseModel):
         "weighted", description="weighted: dense cosine + keyword_weight * max-normalised BM25; rrf: reciprocal rank."
     )
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0, description="Weight of normalised BM25 in weighted fusion.")
+    section_weight: float = Field(
+        0.2, ge=0.0, le=2.0, description="Weight of query-to-section-title cosine (symptoms vs treatment...)."
+    )
     rrf_k: int = Field(60, ge=1, description="k of reciprocal rank fusion.")
     mmr_lambda: float = Field(0.8, ge=0.0, le=1.0, description="1 = pure relevance, lower = more diversity.")
     duplicate_cosine: float = Field(0.97, ge=0.5, le=1.0, description="Passages this similar are collapsed.")
+    audience_boost: float = Field(0.05, ge=0.0, le=0.5, description="Score bonus for the reader's audience.")
     superseded_penalty: float = Field(0.85, ge=0.0, le=1.0, description="Score factor for superseded guidelines.")
     reranker_path: Path | None = Field(
         None, description="Local cross-encoder folder for optional reranking; never downloaded."
@@ -69,7 +73,7 @@ class RetrievalSettings(BaseModel):
 class ComposeSettings(BaseModel):
     """Extractive composition and abstention."""
 
-    summary_sentences: int = Field(3, ge=1, le=4, description="Sentences in the lead summary (2-4).")
+    summary_sentences: int = Field(4, ge=1, le=4, description="Sentences in the lead summary (2-4).")
     key_points: int = Field(8, ge=0, le=20, description="Most key-point items.")
     min_sentence_score: float = Field(0.35, ge=0.0, le=1.0, description="Sentences below this similarity are dropped.")
     abstain_threshold: float = Field(

@@ -5,7 +5,8 @@ MedciteError
 ├── IndexStoreError      the index is missing, corrupt or built with other settings
 │   ├── IndexMissingError
 │   └── IndexMismatchError
-├── RetrievalError       a query or filter cannot be run
+├── InvalidInputError    a question or filter is not acceptable (empty, too long, unknown value)
+├── RetrievalError       a query cannot be run
 ├── CompositionError     an answer cannot be composed
 └── NotFoundError        an answer or conversation id is unknown
 """
@@ -31,6 +32,10 @@ class IndexMissingError(IndexStoreError):
 
 class IndexMismatchError(IndexStoreError):
     """The index was built with another model or chunking."""
+
+
+class InvalidInputError(MedciteError):
+    """A question or filter is not acceptable."""
 
 
 class RetrievalError(MedciteError):

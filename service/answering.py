@@ -1,0 +1,125 @@
+"""The answer service: question → (follow-up rewrite) → retrieve → compose → stored Answer."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ingest import Index
+from medcite.config import Settings
+from medcite.errors import InvalidInputError
+from service.compose import Composer, ExtractiveComposer
+from service.conversations import ConversationStore, new_id, now_iso
+from service.followup import FollowUpRewriter
+from service.models import Answer, Audience, Filters, ReviewStatus
+from service.retrieval import Catalog, HybridRetriever
+from service.texts import APPROVED, DISCLAIMERS, PENDING_REVIEW
+
+log = logging.getLogger(__name__)
+
+
+class AnswerService:
+    """Answers questions over one index; collaborators default from settings and can be passed in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        index: Index | None = None,
+        retriever: HybridRetriever | None = None,
+        composer: Composer | None = None,
+        conversations: ConversationStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index or Index.open(settings)
+        self.catalog = retriever.catalog if retriever else Catalog(self.index)
+        self.retriever = retriever or HybridRetriever(self.catalog, settings.retrieval)
+        self.composer = composer or ExtractiveComposer(settings.compose)
+        self.conversations = conversations or ConversationStore(settings.conversations_url)
+        topics = [t for d in self.catalog.documents.values() for t in (*d.topics, d.title)]
+        self.rewriter = FollowUpRewriter(topics)
+
+    def close(self) -> None:
+        """Release the index and the conversation store."""
+        self.conversations.close()
+        self.index.close()
+
+    def ready(self) -> bool:
+        """True when the index holds passages."""
+        return len(self.catalog) > 0
+
+    def validate(self, question: str, filters: Filters | None) -> str:
+        """The question trimmed, or InvalidInputError naming what to fix."""
+        text = " ".join(question.split())
+        if not text:
+            raise InvalidInputError("question is empty")
+        limit = self.settings.api.max_question_chars
+        if len(text) > limit:
+            raise InvalidInputError(f"question is {len(text)} characters; the limit is {limit}")
+        if filters:
+            docs = self.catalog.documents.values()
+            for label, wanted, known in (("issuer", filters.issuers, {d.issuer for d in docs}),
+                                         ("specialty", filters.specialties, {d.specialty for d in docs})):
+                lowered = {k.casefold() for k in known}
+                unknown = [w for w in wanted if w.casefold() not in lowered]
+                if unknown:
+                    raise InvalidInputError(
+                        f"unknown {label} {', '.join(unknown)}; known: {', '.join(sorted(k for k in known if k))}")
+            if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+                raise InvalidInputError("year_from is after year_to")
+        return text
+
+    def ask(self, question: str, *, conversation_id: str | None = None, audience: Audience = "clinician",
+            filters: Filters | None = None) -> Answer:
+        """Answer a question (a follow-up when conversation_id names an earlier conversation)."""
+        t0 = time.perf_counter()
+        question = self.validate(question, filters)
+        if conversation_id:
+            history = self.conversations.history(conversation_id)
+        else:
+            history = []
+            conversation_id = self.conversations.start()
+        query = self.rewriter.rewrite(question, history)
+        retrieved = self.retriever.retrieve(query, filters=filters, audience=audience)
+        t1 = time.perf_counter()
+        composed = self.composer.compose(query, retrieved.query_vector, retrieved.evidence, audience)
+        t2 = time.perf_counter()
+        years = [r.year for r in composed.references if r.year]
+        answer = Answer(
+            id=new_id(), question=question, query=query, audience=audience,
+            summary_sentences=composed.summary, key_points=composed.key_points, references=composed.references,
+            abstained=composed.abstained,
+            abstention_reason=("the best matching guideline passage scores "
+                               f"{composed.confidence:.2f}, below the calibrated threshold "
+                               f"{self.settings.compose.abstain_threshold:.2f}") if composed.abstained else "",
+            nearest_topics=composed.nearest_topics, review_status=ReviewStatus.SUBMITTED,
+            pending_review=PENDING_REVIEW, last_updated=str(max(years)) if years else "",
+            disclaimer=DISCLAIMERS[audience], composer=self.composer.name, confidence=round(composed.confidence, 4),
+            conversation_id=conversation_id, created_at=now_iso(),
+        )
+        answer.timings_ms = {**{k: round(v, 2) for k, v in retrieved.timings_ms.items()},
+                             "retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2)}
+        topic = self._topic(answer) or (history[-1].topic if history else "")
+        self.conversations.save(answer, topic)
+        answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
+        return answer
+
+    def _topic(self, answer: Answer) -> str:
+        """The topic an answer was about: the first topic of its first reference."""
+        if not answer.references:
+            return ""
+        doc = self.catalog.documents.get(answer.references[0].doc_id)
+        if doc is None:
+            return ""
+        return doc.topics[0] if doc.topics else doc.title
+
+    def get(self, answer_id: str) -> Answer:
+        """A stored answer with its current review status."""
+        answer = self.conversations.get(answer_id)
+        answer.pending_review = APPROVED if answer.review_status is ReviewStatus.APPROVED else PENDING_REVIEW
+        return answer
+
+    def review(self, answer_id: str, status: ReviewStatus) -> Answer:
+        """Record a reviewer's decision on an answer."""
+        self.conversations.set_review(answer_id, status)
+        return self.get(answer_id)

@@ -1,0 +1,208 @@
+"""Composition: the Composer protocol and the default extractive composer (no LLM, no model call).
+
+Sentence vectors were computed at ingest, so composing costs only vector arithmetic over the evidence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from medcite.config import ComposeSettings
+from service.models import (
+    Audience,
+    CitedSentence,
+    Evidence,
+    KeyPoint,
+    QuotedSpan,
+    Reference,
+)
+
+_WORD = re.compile(r"\w+")
+# Sections about the guideline itself rather than the patient; they answer only questions that ask about them.
+_META_SECTION = re.compile(
+    r"scope|population|what changed|previous version|strength of recommendation|grading|about th|background|"
+    r"methods|how to use|key (?:terms|definitions)", re.IGNORECASE)
+# Guideline answers are recommendations with specifics: favour sentences that state one or give a dose.
+_RECOMMENDS = re.compile(
+    r"\b(?:recommend\w*|first[- ]line|second[- ]line|preferred|should|is indicated|are indicated|approved|"
+    r"treatment of choice|suggest\w*)\b", re.IGNORECASE)
+_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|ml|mL|mmHg|%|weeks?|days?|months?)\b")
+# "For severe attacks, ..." / "If ..., ...": conditional statements belong in key points, not the lead.
+_CONDITIONAL = re.compile(r"^(?:for|if|in|when|where|among|although|unless|after|before|once)\b[^,]{3,80},",
+                          re.IGNORECASE)
+_META_QUESTION = re.compile(
+    r"chang|new|update|differ|scope|grade|grading|strength|evidence|guideline|recommendation|who is|apply",
+    re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Composition:
+    """What a composer returns: cited sentences and the references they point at."""
+
+    summary: list[CitedSentence]
+    key_points: list[KeyPoint]
+    references: list[Reference]
+    confidence: float
+    abstained: bool
+    nearest_topics: list[str]
+
+
+class Composer(Protocol):
+    """Turns evidence into a cited answer."""
+
+    name: str
+
+    def compose(self, question: str, query_vector: npt.NDArray[np.float32], evidence: list[Evidence],
+                audience: Audience) -> Composition: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    evidence: Evidence
+    index: int  # sentence index in the chunk
+    text: str
+    vector: npt.NDArray[np.float32]
+    similarity: float
+    score: float
+
+    @property
+    def section(self) -> str:
+        return self.evidence.chunk.section or self.evidence.document.title
+
+
+def confidence_of(evidence: list[Evidence], query_vector: npt.NDArray[np.float32]) -> float:
+    """How well the corpus supports the query: the best passage cosine (calibrated against dev data)."""
+    if not evidence:
+        return 0.0
+    return max(float(e.passage_vector @ query_vector) for e in evidence)
+
+
+class ExtractiveComposer:
+    """Picks answering sentences from the evidence, cites each to its guideline, groups key points by section."""
+
+    name = "extractive"
+
+    def __init__(self, settings: ComposeSettings) -> None:
+        self.settings = settings
+
+    def compose(self, question: str, query_vector: npt.NDArray[np.float32], evidence: list[Evidence],
+                audience: Audience) -> Composition:
+        """Compose, or abstain when the evidence is too weak."""
+        s = self.settings
+        confidence = confidence_of(evidence, query_vector)
+        if confidence < s.abstain_threshold:
+            topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
+            return Composition([], [], [], confidence, True, topics)
+
+        candidates = self._candidates(question, query_vector, evidence, audience)
+        picked = self._select(candidates, s.summary_sentences + s.key_points)
+        if not picked:
+            topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
+            return Composition([], [], [], confidence, True, topics)
+        lead = self._lead(picked, s.summary_sentences)
+        rest = [c for c in picked if c not in lead]
+
+        references: list[Reference] = []
+        by_doc: dict[str, Reference] = {}
+
+        def cite(c: _Candidate) -> CitedSentence:
+            doc = c.evidence.document
+            ref = by_doc.get(doc.id)
+            if ref is None:
+                ref = Reference(number=len(references) + 1, doc_id=doc.id, title=doc.title, issuer=doc.issuer,
+                                year=doc.year, version=doc.version, url=doc.url, doi=doc.doi,
+                                audience=doc.audience, superseded_by=c.evidence.superseded_by)
+                references.append(ref)
+                by_doc[doc.id] = ref
+            span = c.evidence.chunk.sentences[c.index]
+            start = c.evidence.chunk.start + span.start
+            quote = QuotedSpan(section=c.section, text=c.text, start=start, end=start + len(c.text),
+                               page=c.evidence.chunk.page)
+            if quote not in ref.spans:
+                ref.spans.append(quote)
+            return CitedSentence(text=c.text, citations=(ref.number,), score=round(c.score, 4))
+
+        summary = [cite(c) for c in lead]
+        groups: OrderedDict[str, list[_Candidate]] = OrderedDict()
+        for c in sorted(rest, key=lambda c: -c.score):
+            groups.setdefault(c.section, []).append(c)
+        key_points = []
+        for heading, items in groups.items():
+            ordered = sorted(items, key=lambda c: (c.evidence.chunk.doc_id, c.evidence.chunk.start + c.index))
+            key_points.append(KeyPoint(heading=heading, items=tuple(cite(c) for c in ordered)))
+        return Composition(summary, key_points, references, confidence, False, [])
+
+    def _candidates(self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence],
+                    audience: Audience) -> list[_Candidate]:
+        s = self.settings
+        seen: set[str] = set()
+        out: list[_Candidate] = []
+        meta_ok = bool(_META_QUESTION.search(question))
+        for ev in evidence:
+            meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
+            sims = ev.sentence_vectors @ qv
+            for i, text in enumerate(ev.chunk.sentence_texts()):
+                key = " ".join(text.casefold().split())
+                words = len(_WORD.findall(text))
+                if key in seen or words < 4:
+                    continue
+                seen.add(key)
+                sim = float(sims[i])
+                if sim < s.min_sentence_score:
+                    continue
+                # Sentence fit, plus how well its passage answers the query (the section context).
+                score = 0.55 * sim + 0.25 * ev.dense + 0.2 * ev.section
+                score += 0.03 * bool(_RECOMMENDS.search(text)) + 0.03 * bool(_DOSE.search(text))
+                if audience == "patient":
+                    score -= 0.004 * max(0, words - 18)  # plainer, shorter sentences for patients
+                if ev.superseded_by:
+                    score -= 0.05
+                score -= meta_penalty
+                out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score))
+        if len(out) > 1:
+            # Centrality (LexRank-like): sentences close to the other strong candidates carry the answer's core.
+            vectors = np.stack([c.vector for c in out])
+            top = np.argsort([-c.score for c in out])[:20]
+            centrality = (vectors @ vectors[top].T).mean(axis=1)
+            out = [dataclasses.replace(c, score=c.score + 0.3 * float(centrality[j])) for j, c in enumerate(out)]
+        return out
+
+    @staticmethod
+    def _select(candidates: list[_Candidate], n: int, lam: float = 0.75) -> list[_Candidate]:
+        """Maximal marginal relevance over sentence vectors: relevant and not repetitive."""
+        pool = sorted(candidates, key=lambda c: -c.score)[: n * 4]
+        chosen: list[_Candidate] = []
+        while pool and len(chosen) < n:
+            if chosen:
+                chosen_vecs = np.stack([c.vector for c in chosen])
+                best = max(pool, key=lambda c: lam * c.score - (1 - lam) * float((chosen_vecs @ c.vector).max()))
+            else:
+                best = pool[0]
+            pool.remove(best)
+            if chosen and float((np.stack([c.vector for c in chosen]) @ best.vector).max()) > 0.92:
+                continue
+            chosen.append(best)
+        return chosen
+
+    @staticmethod
+    def _lead(picked: list[_Candidate], n: int) -> list[_Candidate]:
+        """Lead sentences: general statements before conditional ones, at most two per section."""
+        def lead_score(c: _Candidate) -> float:
+            return c.score - (0.05 if _CONDITIONAL.match(c.text) else 0.0)
+
+        lead: list[_Candidate] = []
+        per_section: dict[str, int] = {}
+        for c in sorted(picked, key=lead_score, reverse=True):
+            if per_section.get(c.section, 0) < 2:
+                lead.append(c)
+                per_section[c.section] = per_section.get(c.section, 0) + 1
+            if len(lead) == n:
+                break
+        return lead

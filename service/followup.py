@@ -1,0 +1,59 @@
+"""Follow-up questions: rewrite "and in pregnancy?" into a standalone query using the conversation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_CUE = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|what if|what else|is it|is that|are they|can it|can they|"
+    r"does it|do they|should it|in|during|for|with|while|what dose|which dose|how much|how long|how often|"
+    r"any)\b",
+    re.IGNORECASE,
+)
+_PRONOUNS = {"it", "its", "this", "that", "these", "those", "they", "them", "their", "such", "same"}
+_STOP = {"what", "which", "who", "how", "when", "where", "why", "is", "are", "the", "a", "an", "of", "to", "in",
+         "for", "on", "and", "or", "about", "do", "does", "should", "can", "i", "my", "me", "you", "be", "there"}
+# Populations and settings qualify the current topic rather than naming a new one.
+_QUALIFIERS = {"pregnancy", "pregnant", "breastfeeding", "lactation", "children", "child", "infants", "elderly",
+               "older adults", "adults", "women", "men", "kidney disease", "renal impairment", "dose", "dosing"}
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A previous question in the conversation and the topic its answer was about."""
+
+    question: str
+    query: str
+    topic: str
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+
+
+class FollowUpRewriter:
+    """Decides whether a question depends on the conversation and, if so, names the topic in it."""
+
+    def __init__(self, topics: Iterable[str]) -> None:
+        terms = {t.strip().lower() for t in topics if len(t.strip()) >= 3}
+        self._topics = sorted(terms - _QUALIFIERS, key=len, reverse=True)
+
+    def mentions_topic(self, question: str) -> bool:
+        """True when the question names a topic the corpus knows."""
+        text = " " + " ".join(_words(question)) + " "
+        return any(f" {t} " in text for t in self._topics)
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """A standalone query: the question itself, or prefixed with the conversation's current topic."""
+        if not history:
+            return question
+        words = _words(question)
+        content = [w for w in words if w not in _STOP]
+        dependent = bool(_CUE.match(question)) or any(w in _PRONOUNS for w in words) or len(content) <= 3
+        if not dependent or (self.mentions_topic(question) and not any(w in _PRONOUNS for w in words)):
+            return question
+        last = history[-1]
+        topic = last.topic or last.query
+        return f"{topic}: {question.strip()}"

@@ -1,0 +1,26 @@
+"""Fixed wording shown with every answer, by audience."""
+
+from __future__ import annotations
+
+from service.models import Audience
+
+PENDING_REVIEW = ("Educational purpose only. This answer was composed automatically from guideline digests "
+                  "and is pending human review.")
+APPROVED = "Reviewed and approved by a medical reviewer."
+
+DISCLAIMERS: dict[Audience, str] = {
+    "clinician": (
+        "This information is intended for healthcare professionals. It summarises guideline digests and "
+        "does not replace clinical judgement; verify recommendations against the cited guideline and current "
+        "practice standards before applying them to a patient."
+    ),
+    "patient": (
+        "This information is general and educational. It is not medical advice and does not replace a "
+        "conversation with your doctor, nurse or pharmacist. If you feel very unwell, call emergency services."
+    ),
+}
+
+ABSTAIN: dict[Audience, str] = {
+    "clinician": "The guideline corpus does not cover this question well enough to answer it with citations.",
+    "patient": "Sorry, the guidelines we have do not answer this question, so we cannot give you a reliable answer.",
+}
