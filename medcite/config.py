@@ -58,7 +58,7 @@ class RetrievalSettings(BaseModel):
     )
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0, description="Weight of normalised BM25 in weighted fusion.")
     section_weight: float = Field(
-        0.2, ge=0.0, le=2.0, description="Weight of query-to-section-title cosine (symptoms vs treatment...)."
+        0.1, ge=0.0, le=2.0, description="Weight of query-to-section-title cosine (symptoms vs treatment...)."
     )
     rrf_k: int = Field(60, ge=1, description="k of reciprocal rank fusion.")
     mmr_lambda: float = Field(0.8, ge=0.0, le=1.0, description="1 = pure relevance, lower = more diversity.")

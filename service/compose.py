@@ -160,6 +160,8 @@ class ExtractiveComposer:
                 # Sentence fit, plus how well its passage answers the query (the section context).
                 score = 0.55 * sim + 0.25 * ev.dense + 0.2 * ev.section
                 score += 0.03 * bool(_RECOMMENDS.search(text)) + 0.03 * bool(_DOSE.search(text))
+                if ev.document.audience == audience:
+                    score += 0.1  # material written for this reader
                 if audience == "patient":
                     score -= 0.004 * max(0, words - 18)  # plainer, shorter sentences for patients
                 if ev.superseded_by:

@@ -1,0 +1,85 @@
+"""`medcite serve` and `medcite ask`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from medcite.cli.common import IndexOption, settings_for
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service commands to the app."""
+
+    @app.command()
+    def serve(
+        index: IndexOption = None,
+        host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+    ) -> None:
+        """Run the HTTP API with uvicorn."""
+        import uvicorn
+
+        from service import create_app
+
+        settings = settings_for(index)
+        uvicorn.run(create_app(settings), host=host or settings.api.host, port=port or settings.api.port,
+                    log_level="info")
+
+    @app.command()
+    def ask(
+        question: Annotated[str, typer.Argument(help="The question.")],
+        index: IndexOption = None,
+        audience: Annotated[str, typer.Option(help="clinician or patient.")] = "clinician",
+        as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    ) -> None:
+        """Answer one question and print it in the page's shape."""
+        from medcite.errors import InvalidInputError
+        from service import AnswerService
+        from service.api.schemas import AnswerOut
+
+        if audience not in ("clinician", "patient"):
+            raise InvalidInputError(f"--audience must be clinician or patient, not {audience!r}")
+        reader: Literal["clinician", "patient"] = "patient" if audience == "patient" else "clinician"
+        service = AnswerService(settings_for(index))
+        try:
+            answer = AnswerOut.from_answer(service.ask(question, audience=reader))
+        finally:
+            service.close()
+        if as_json:
+            typer.echo(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            return
+        _print(answer)
+
+
+def _print(a: object) -> None:
+    from service.api.schemas import AnswerOut
+
+    assert isinstance(a, AnswerOut)
+    console = Console()
+    console.print(f"[bold]{escape(a.question)}[/bold]")
+    console.print(f"[yellow]{escape(a.pending_review)}[/yellow]  status: {a.review_status.value}"
+                  + (f"  · last updated {a.last_updated}" if a.last_updated else ""))
+    if a.abstained:
+        console.print(Panel(escape("The guideline corpus does not cover this question. " + a.abstention_reason)))
+        if a.nearest_topics:
+            console.print("Nearest topics covered: " + "; ".join(a.nearest_topics))
+    else:
+        console.print(Panel(escape(a.summary), title="Answer"))
+        for kp in a.key_points:
+            console.print(f"[bold]{escape(kp.heading)}[/bold]")
+            for item in kp.items:
+                marks = "".join(f"[{n}]" for n in item.citations)
+                console.print(f"  • {escape(item.text)} {escape(marks)}")
+        console.print("[bold]References[/bold]")
+        for r in a.references:
+            flag = f" (superseded by {r.superseded_by})" if r.superseded else ""
+            link = r.url or (f"https://doi.org/{r.doi}" if r.doi else "")
+            console.print(f"  {r.number}. {escape(r.issuer)} {r.year or ''}. {escape(r.title)}. "
+                          f"{escape(r.version)}{flag} {link}")
+    console.print(f"[dim]{escape(a.disclaimer)}[/dim]")

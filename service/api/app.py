@@ -1,0 +1,52 @@
+"""The FastAPI application factory; the index and model load in the lifespan, never at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from medcite.config import Settings, get_settings
+from medcite.errors import IndexStoreError
+from service.answering import AnswerService
+from service.api import errors
+from service.api.routes import router
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(settings: Settings | None = None, *, service: AnswerService | None = None) -> FastAPI:
+    """Build the app; pass `service` to reuse an already opened one (tests, benchmarks)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = service
+        app.state.unavailable = ""
+        owned = service is None
+        if owned:
+            try:
+                app.state.service = AnswerService(settings)
+                app.state.service.index.embedder.embed_query("warm up")  # load the model before the first user
+            except IndexStoreError as exc:
+                log.error("serving without an index: %s", exc)
+                app.state.unavailable = str(exc)
+        yield
+        if owned and app.state.service is not None:
+            app.state.service.close()
+
+    app = FastAPI(title="medcite", version="0.1.0", lifespan=lifespan,
+                  description="Guideline-cited clinical answers. Educational use; answers are pending human review.")
+    app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST", "PUT"],
+                       allow_headers=["*"])
+    errors.install(app)
+    app.include_router(router)
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
