@@ -87,7 +87,9 @@ def _split_long(text: str, span: Span, budget: int, count: TokenCounter) -> list
     return pieces
 
 
-def chunk_document(doc: Document, *, count_tokens: TokenCounter, max_tokens: int, overlap: int) -> list[Chunk]:
+def chunk_document(
+    doc: Document, *, count_tokens: TokenCounter, max_tokens: int, overlap: int
+) -> list[Chunk]:
     """Cut a document into chunks that never split a sentence (unless one sentence exceeds the budget)."""
     chunks: list[Chunk] = []
     doc_hash = doc.content_hash
@@ -96,8 +98,10 @@ def chunk_document(doc: Document, *, count_tokens: TokenCounter, max_tokens: int
         for span in split_sentences(doc.text, section.start, section.end):
             tokens = count_tokens(doc.text[span.start : span.end])
             if tokens > max_tokens:
-                sentences += [(p, count_tokens(doc.text[p.start : p.end]))
-                              for p in _split_long(doc.text, span, max_tokens, count_tokens)]
+                sentences += [
+                    (p, count_tokens(doc.text[p.start : p.end]))
+                    for p in _split_long(doc.text, span, max_tokens, count_tokens)
+                ]
             else:
                 sentences.append((span, tokens))
         first = 0
@@ -107,7 +111,9 @@ def chunk_document(doc: Document, *, count_tokens: TokenCounter, max_tokens: int
                 last += 1
                 total += sentences[last][1]
             chunks.append(
-                _make_chunk(doc, doc_hash, section.path, [s for s, _ in sentences[first : last + 1]], len(chunks))
+                _make_chunk(
+                    doc, doc_hash, section.path, [s for s, _ in sentences[first : last + 1]], len(chunks)
+                )
             )
             if last + 1 >= len(sentences):
                 break
@@ -116,7 +122,9 @@ def chunk_document(doc: Document, *, count_tokens: TokenCounter, max_tokens: int
     return chunks
 
 
-def _make_chunk(doc: Document, doc_hash: str, path: tuple[str, ...], spans: list[Span], ordinal: int) -> Chunk:
+def _make_chunk(
+    doc: Document, doc_hash: str, path: tuple[str, ...], spans: list[Span], ordinal: int
+) -> Chunk:
     start, end = spans[0].start, spans[-1].end
     heading = " > ".join((doc.title, *path)) if path else doc.title
     return Chunk(

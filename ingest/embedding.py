@@ -53,7 +53,8 @@ class ChunkVectors:
 def _normalise(matrix: npt.NDArray[Any]) -> Matrix:
     arr = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(arr, axis=-1, keepdims=True)
-    return (arr / np.maximum(norms, 1e-12)).astype(np.float32)
+    normalised: Matrix = (arr / np.maximum(norms, 1e-12)).astype(np.float32)
+    return normalised
 
 
 def resolve_model_path(settings: EmbeddingSettings) -> Path:
@@ -116,13 +117,17 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._load().encode(
-            list(texts), batch_size=self._settings.batch_size, convert_to_numpy=True, normalize_embeddings=True
+            list(texts),
+            batch_size=self._settings.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
         )
         return _normalise(vectors)
 
     def embed_query(self, text: str) -> Vector:
         """Unit vector of one query."""
-        return self.embed_texts([text])[0]
+        vector: Vector = self.embed_texts([text])[0]
+        return vector
 
     def embed_chunks(self, chunks: Sequence[Chunk]) -> list[ChunkVectors]:
         """Passage vectors plus sentence vectors pooled from the same pass's token embeddings.

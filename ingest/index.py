@@ -59,7 +59,9 @@ class IndexStats:
 class Index:
     """Opened index; `sync()` makes Chroma and the keyword index match the chunk store."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, vectors: ChromaIndex) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, store: ChunkStore, vectors: ChromaIndex
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -77,7 +79,9 @@ class Index:
         root = Path(settings.storage.index_dir)
         store_path = root / "store.sqlite"
         if not create and not store_path.exists():
-            raise IndexMissingError(f"no index at {root}; build it with `medcite ingest corpus --index {root}`")
+            raise IndexMissingError(
+                f"no index at {root}; build it with `medcite ingest corpus --index {root}`"
+            )
         embedder = embedder or SentenceTransformerEmbedder(settings.embedding)
         store = ChunkStore(store_path, create=create)
         spec = build_spec(settings)
@@ -86,7 +90,9 @@ class Index:
         if "dim" not in meta:
             store.set_meta({"dim": str(embedder.dim)})
         elif create and int(meta["dim"]) != embedder.dim:
-            raise IndexMismatchError(f"index has {meta['dim']}-dimensional vectors, the model gives {embedder.dim}")
+            raise IndexMismatchError(
+                f"index has {meta['dim']}-dimensional vectors, the model gives {embedder.dim}"
+            )
         vectors = ChromaIndex(make_client(settings), collection_name(spec), embedder)
         return cls(settings, embedder, store, vectors)
 
@@ -113,8 +119,11 @@ class Index:
             if missing:
                 docs = {d.id: d for d in self.store.documents()}
                 for i in range(0, len(missing), 2000):
-                    items = [(c, v, docs[c.doc_id]) for c, v in self.store.iter_chunks(missing[i : i + 2000])
-                             if v is not None]
+                    items = [
+                        (c, v, docs[c.doc_id])
+                        for c, v in self.store.iter_chunks(missing[i : i + 2000])
+                        if v is not None
+                    ]
                     self.vectors.upsert(items)
             added, removed = len(missing), len(extra)
             self.store.set_meta({"chroma_fingerprint": fingerprint, "chroma_collection": self.vectors.name})

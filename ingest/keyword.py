@@ -50,7 +50,9 @@ class KeywordIndex:
         tokenizer = _tokenizer()
         retriever = bm25s.BM25()
         if texts:
-            tokens = tokenizer.tokenize(list(texts), update_vocab=True, return_as="tuple", show_progress=False)
+            tokens = tokenizer.tokenize(
+                list(texts), update_vocab=True, return_as="tuple", show_progress=False
+            )
             retriever.index(tokens, show_progress=False)
         return cls(list(ids), retriever, tokenizer, fingerprint)
 
@@ -95,12 +97,16 @@ class KeywordIndex:
         """BM25 score of every chunk (aligned with `ids`) for a query."""
         if not self.ids:
             return np.zeros(0, dtype=np.float32)
-        token_ids = self._tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)[0]
+        token_ids = self._tokenizer.tokenize(
+            [query], update_vocab=False, return_as="ids", show_progress=False
+        )[0]
         if not token_ids:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(token_ids), dtype=np.float32)
 
-    def search(self, query: str, k: int, mask: npt.NDArray[np.bool_] | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, k: int, mask: npt.NDArray[np.bool_] | None = None
+    ) -> list[tuple[str, float]]:
         """Top-k (id, score) with a positive score, optionally only where mask is true."""
         scores = self.scores(query)
         if mask is not None:

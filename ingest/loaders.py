@@ -16,8 +16,15 @@ from medcite.errors import CorpusError
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html",
-            ".pdf": "pdf", ".jsonl": "jsonl"}
+SUFFIXES = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".jsonl": "jsonl",
+}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _SLUG = re.compile(r"[^a-z0-9._-]+")
@@ -48,7 +55,9 @@ def load_paths(paths: Iterable[Path]) -> Iterator[LoadResult]:
     for file, explicit in iter_files(paths):
         kind = SUFFIXES.get(file.suffix.lower())
         if kind is None:
-            yield IngestFailure(str(file), f"unsupported file type {file.suffix!r} (use {', '.join(SUFFIXES)})")
+            yield IngestFailure(
+                str(file), f"unsupported file type {file.suffix!r} (use {', '.join(SUFFIXES)})"
+            )
             continue
         try:
             if kind == "jsonl":
@@ -156,8 +165,14 @@ def _load_html(file: Path) -> Document:
         raise CorpusError("no main text found in the HTML")
     meta = trafilatura.extract_metadata(raw)
     title = (meta.title if meta is not None and meta.title else "") or file.stem
-    return Document(id=slugify(file.stem), title=title, text=text, source=str(file), kind="html",
-                    url=(meta.url or "") if meta is not None else "")
+    return Document(
+        id=slugify(file.stem),
+        title=title,
+        text=text,
+        source=str(file),
+        kind="html",
+        url=(meta.url or "") if meta is not None else "",
+    )
 
 
 def _load_pdf(file: Path) -> Document:
@@ -180,8 +195,14 @@ def _load_pdf(file: Path) -> Document:
     if not text.strip():
         raise CorpusError("PDF has no extractable text (scanned images need OCR first)")
     title = (reader.metadata.title if reader.metadata and reader.metadata.title else "") or file.stem
-    return Document(id=slugify(file.stem), title=str(title), text=text, source=str(file), kind="pdf",
-                    page_starts=tuple(starts))
+    return Document(
+        id=slugify(file.stem),
+        title=str(title),
+        text=text,
+        source=str(file),
+        kind="pdf",
+        page_starts=tuple(starts),
+    )
 
 
 def record_to_document(record: dict[str, Any], source: str) -> Document:

@@ -56,7 +56,9 @@ def ingest_paths(
         if isinstance(item, IngestFailure):
             report.failures.append(item)
         elif item.id in seen:
-            report.failures.append(IngestFailure(item.source, f"duplicate document id {item.id!r} (also {seen[item.id]})"))
+            report.failures.append(
+                IngestFailure(item.source, f"duplicate document id {item.id!r} (also {seen[item.id]})")
+            )
         else:
             seen[item.id] = item.source
             docs.append(item)
@@ -78,8 +80,11 @@ def ingest_paths(
         _write(index, todo, settings, report, progress)
         if prune:
             failed = tuple(f.source.split(":")[0] for f in report.failures)
-            gone = [doc_id for doc_id, (_, source) in stored.items()
-                    if doc_id not in seen and not source.startswith(failed or ("\0",))]
+            gone = [
+                doc_id
+                for doc_id, (_, source) in stored.items()
+                if doc_id not in seen and not source.startswith(failed or ("\0",))
+            ]
             deleted = index.store.delete_documents(gone)
             report.removed = len(gone)
             report.chunks_deleted += len(deleted)
@@ -90,7 +95,9 @@ def ingest_paths(
     return report
 
 
-def _write(index: Index, docs: list[Document], settings: Settings, report: IngestReport, progress: Progress) -> None:
+def _write(
+    index: Index, docs: list[Document], settings: Settings, report: IngestReport, progress: Progress
+) -> None:
     """Chunk, embed and commit documents in batches of about four encode batches."""
     embedder = index.embedder
     budget = settings.ingest.chunk_tokens
@@ -134,4 +141,6 @@ def _commit(index: Index, batch: Iterable[tuple[Document, list[Chunk]]], report:
     report.chunks_deleted += len(deleted)
     # Chroma follows the store; if the process dies here, the next run's sync() repairs it.
     index.vectors.delete(deleted)
-    index.vectors.upsert([(c, v, doc) for doc, chunks, vecs in items for c, v in zip(chunks, vecs, strict=True)])
+    index.vectors.upsert(
+        [(c, v, doc) for doc, chunks, vecs in items for c, v in zip(chunks, vecs, strict=True)]
+    )

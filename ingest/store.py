@@ -100,8 +100,11 @@ class ChunkStore:
         if not any(key in current for key in expected):
             self.set_meta(expected)
             return
-        diffs = [f"{k}: index has {current.get(k)!r}, settings ask {v!r}" for k, v in expected.items()
-                 if current.get(k) != v]
+        diffs = [
+            f"{k}: index has {current.get(k)!r}, settings ask {v!r}"
+            for k, v in expected.items()
+            if current.get(k) != v
+        ]
         if diffs:
             raise IndexMismatchError(
                 f"index at {self.path.parent} was built with other settings ({'; '.join(diffs)}); "
@@ -121,8 +124,9 @@ class ChunkStore:
             rows = self._db.execute("SELECT body FROM documents ORDER BY id").fetchall()
         return [_doc_from_json(r[0]) for r in rows]
 
-    def replace_documents(self, items: Sequence[tuple[Document, Sequence[Chunk], Sequence[ChunkVectors]]]
-                          ) -> tuple[list[str], list[str]]:
+    def replace_documents(
+        self, items: Sequence[tuple[Document, Sequence[Chunk], Sequence[ChunkVectors]]]
+    ) -> tuple[list[str], list[str]]:
         """Write documents with their chunks, replacing older versions; returns (written ids, deleted ids)."""
         written: list[str] = []
         deleted: list[str] = []
@@ -132,13 +136,24 @@ class ChunkStore:
                 new = {c.id for c in chunks}
                 gone = sorted(old - new)
                 db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in gone])
-                db.execute("INSERT OR REPLACE INTO documents(id, hash, source, body) VALUES (?, ?, ?, ?)",
-                           (doc.id, doc.content_hash, doc.source, _doc_to_json(doc)))
+                db.execute(
+                    "INSERT OR REPLACE INTO documents(id, hash, source, body) VALUES (?, ?, ?, ?)",
+                    (doc.id, doc.content_hash, doc.source, _doc_to_json(doc)),
+                )
                 db.executemany(
                     "INSERT OR REPLACE INTO chunks(id, doc_id, ordinal, body, vector, sentence_vectors) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(c.id, c.doc_id, c.ordinal, _chunk_to_json(c), v.passage.astype(np.float32).tobytes(),
-                      v.sentences.astype(np.float16).tobytes()) for c, v in zip(chunks, vectors, strict=True)],
+                    [
+                        (
+                            c.id,
+                            c.doc_id,
+                            c.ordinal,
+                            _chunk_to_json(c),
+                            v.passage.astype(np.float32).tobytes(),
+                            v.sentences.astype(np.float16).tobytes(),
+                        )
+                        for c, v in zip(chunks, vectors, strict=True)
+                    ],
                 )
                 deleted += gone
                 written += [c.id for c in chunks]
@@ -186,8 +201,9 @@ class ChunkStore:
         matrix = np.stack([np.frombuffer(r[3], dtype=np.float32) for r in rows])
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], matrix
 
-    def iter_chunks(self, ids: Sequence[str] | None = None, *, with_vectors: bool = True, dim: int = 0
-                    ) -> Iterator[tuple[Chunk, ChunkVectors | None]]:
+    def iter_chunks(
+        self, ids: Sequence[str] | None = None, *, with_vectors: bool = True, dim: int = 0
+    ) -> Iterator[tuple[Chunk, ChunkVectors | None]]:
         """Chunks (all, in id order, or the given ids in that order), optionally with their vectors."""
         cols = "id, body, vector, sentence_vectors" if with_vectors else "id, body"
         with self._lock:
@@ -195,8 +211,10 @@ class ChunkStore:
                 rows = self._db.execute(f"SELECT {cols} FROM chunks ORDER BY id").fetchall()
             else:
                 marks = ",".join("?" * len(ids))
-                found = {r[0]: r for r in self._db.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})",
-                                                           list(ids))}
+                found = {
+                    r[0]: r
+                    for r in self._db.execute(f"SELECT {cols} FROM chunks WHERE id IN ({marks})", list(ids))
+                }
                 rows = [found[i] for i in ids if i in found]
         for row in rows:
             chunk = _chunk_from_json(row[1])

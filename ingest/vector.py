@@ -28,7 +28,7 @@ def make_embedding_function(embedder: Embedder) -> Any:
         def __init__(self, inner: Embedder) -> None:
             self._inner = inner
 
-        def __call__(self, input: Sequence[str]) -> list[Any]:  # noqa: A002 - Chroma's parameter name
+        def __call__(self, input: Sequence[str]) -> list[Any]:
             return list(self._inner.embed_texts(list(input)))
 
         @staticmethod
@@ -44,7 +44,7 @@ def make_embedding_function(embedder: Embedder) -> Any:
 
             return MedciteEmbeddingFunction(SentenceTransformerEmbedder(EmbeddingSettings(**config)))
 
-        def default_space(self) -> str:
+        def default_space(self) -> Any:
             return "cosine"
 
     return MedciteEmbeddingFunction(embedder)
@@ -60,8 +60,12 @@ def make_client(settings: Settings) -> Any:
     if url:
         parsed = urlparse(url)
         try:
-            return chromadb.HttpClient(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000,
-                                       ssl=parsed.scheme == "https", settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or 8000,
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
         except Exception as exc:  # chromadb raises bare exceptions for connection failures
             raise IndexStoreError(f"cannot reach Chroma at {url}: {exc}") from None
     path = Path(settings.storage.index_dir) / "chroma"
@@ -72,8 +76,13 @@ def make_client(settings: Settings) -> Any:
 def chunk_metadata(chunk: Chunk, doc: Document) -> dict[str, str | int]:
     """Scalar metadata stored with each vector, used by `where` filters and by LangChain's retriever."""
     meta: dict[str, str | int] = {
-        "doc_id": doc.id, "title": doc.title, "section": chunk.section, "ordinal": chunk.ordinal,
-        "audience": doc.audience, "issuer": doc.issuer, "specialty": doc.specialty,
+        "doc_id": doc.id,
+        "title": doc.title,
+        "section": chunk.section,
+        "ordinal": chunk.ordinal,
+        "audience": doc.audience,
+        "issuer": doc.issuer,
+        "specialty": doc.specialty,
     }
     if doc.year is not None:
         meta["year"] = doc.year
@@ -126,13 +135,18 @@ class ChromaIndex:
         """Number of vectors."""
         return int(self.collection.count())
 
-    def query(self, vector: np.ndarray, n: int, where: Where | None = None
-              ) -> tuple[list[str], list[float], Matrix]:
+    def query(
+        self, vector: np.ndarray, n: int, where: Where | None = None
+    ) -> tuple[list[str], list[float], Matrix]:
         """Nearest chunks: ids, cosine similarities and their passage vectors."""
         n = max(1, min(n, self.count()))
         try:
-            res = self.collection.query(query_embeddings=[vector], n_results=n, where=where or None,
-                                        include=["distances", "embeddings"])
+            res = self.collection.query(
+                query_embeddings=[vector],
+                n_results=n,
+                where=where or None,
+                include=["distances", "embeddings"],
+            )
         except ValueError as exc:
             raise RetrievalError(f"bad filter: {exc}") from None
         ids = list(res["ids"][0])

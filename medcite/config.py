@@ -54,7 +54,8 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(8, ge=1, le=50, description="Passages handed to composition.")
     candidates: int = Field(50, ge=5, le=500, description="Candidates taken from each retriever before fusion.")
     fusion: Literal["weighted", "rrf", "dense", "bm25"] = Field(
-        "weighted", description="weighted: dense cosine + keyword_weight * max-normalised BM25; rrf: reciprocal rank."
+        "weighted",
+        description="weighted: dense cosine + keyword_weight * max-normalised BM25; rrf: reciprocal rank.",
     )
     keyword_weight: float = Field(0.3, ge=0.0, le=5.0, description="Weight of normalised BM25 in weighted fusion.")
     section_weight: float = Field(
@@ -77,7 +78,10 @@ class ComposeSettings(BaseModel):
     key_points: int = Field(8, ge=0, le=20, description="Most key-point items.")
     min_sentence_score: float = Field(0.35, ge=0.0, le=1.0, description="Sentences below this similarity are dropped.")
     abstain_threshold: float = Field(
-        0.45, ge=0.0, le=1.0, description="Abstain when the best evidence scores below this (calibrated, see docs)."
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Abstain when the best evidence scores below this (calibrated, see docs).",
     )
 
 
@@ -88,7 +92,8 @@ class ApiSettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Port of `medcite serve`.")
     max_question_chars: int = Field(2000, ge=10, le=100_000, description="Longest accepted question.")
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the conversation store; unset uses index_dir/../conversations.db."
+        None,
+        description="SQLAlchemy URL of the conversation store; unset uses index_dir/../conversations.db.",
     )
     cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Origins allowed to embed the widget.")
 
@@ -117,7 +122,10 @@ class Settings(BaseSettings):
         if index_dir is None:
             return self
         return self.model_copy(
-            update={"index_dir": index_dir, "storage": self.storage.model_copy(update={"index_dir": index_dir})}
+            update={
+                "index_dir": index_dir,
+                "storage": self.storage.model_copy(update={"index_dir": index_dir}),
+            }
         )
 
     @property

@@ -58,19 +58,28 @@ class AnswerService:
             raise InvalidInputError(f"question is {len(text)} characters; the limit is {limit}")
         if filters:
             docs = self.catalog.documents.values()
-            for label, wanted, known in (("issuer", filters.issuers, {d.issuer for d in docs}),
-                                         ("specialty", filters.specialties, {d.specialty for d in docs})):
+            for label, wanted, known in (
+                ("issuer", filters.issuers, {d.issuer for d in docs}),
+                ("specialty", filters.specialties, {d.specialty for d in docs}),
+            ):
                 lowered = {k.casefold() for k in known}
                 unknown = [w for w in wanted if w.casefold() not in lowered]
                 if unknown:
                     raise InvalidInputError(
-                        f"unknown {label} {', '.join(unknown)}; known: {', '.join(sorted(k for k in known if k))}")
+                        f"unknown {label} {', '.join(unknown)}; known: {', '.join(sorted(k for k in known if k))}"
+                    )
             if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
                 raise InvalidInputError("year_from is after year_to")
         return text
 
-    def ask(self, question: str, *, conversation_id: str | None = None, audience: Audience = "clinician",
-            filters: Filters | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        conversation_id: str | None = None,
+        audience: Audience = "clinician",
+        filters: Filters | None = None,
+    ) -> Answer:
         """Answer a question (a follow-up when conversation_id names an earlier conversation)."""
         t0 = time.perf_counter()
         question = self.validate(question, filters)
@@ -86,19 +95,36 @@ class AnswerService:
         t2 = time.perf_counter()
         years = [r.year for r in composed.references if r.year]
         answer = Answer(
-            id=new_id(), question=question, query=query, audience=audience,
-            summary_sentences=composed.summary, key_points=composed.key_points, references=composed.references,
+            id=new_id(),
+            question=question,
+            query=query,
+            audience=audience,
+            summary_sentences=composed.summary,
+            key_points=composed.key_points,
+            references=composed.references,
             abstained=composed.abstained,
-            abstention_reason=("the best matching guideline passage scores "
-                               f"{composed.confidence:.2f}, below the calibrated threshold "
-                               f"{self.settings.compose.abstain_threshold:.2f}") if composed.abstained else "",
-            nearest_topics=composed.nearest_topics, review_status=ReviewStatus.SUBMITTED,
-            pending_review=PENDING_REVIEW, last_updated=str(max(years)) if years else "",
-            disclaimer=DISCLAIMERS[audience], composer=self.composer.name, confidence=round(composed.confidence, 4),
-            conversation_id=conversation_id, created_at=now_iso(),
+            abstention_reason=(
+                "the best matching guideline passage scores "
+                f"{composed.confidence:.2f}, below the calibrated threshold "
+                f"{self.settings.compose.abstain_threshold:.2f}"
+            )
+            if composed.abstained
+            else "",
+            nearest_topics=composed.nearest_topics,
+            review_status=ReviewStatus.SUBMITTED,
+            pending_review=PENDING_REVIEW,
+            last_updated=str(max(years)) if years else "",
+            disclaimer=DISCLAIMERS[audience],
+            composer=self.composer.name,
+            confidence=round(composed.confidence, 4),
+            conversation_id=conversation_id,
+            created_at=now_iso(),
         )
-        answer.timings_ms = {**{k: round(v, 2) for k, v in retrieved.timings_ms.items()},
-                             "retrieve": round((t1 - t0) * 1000, 2), "compose": round((t2 - t1) * 1000, 2)}
+        answer.timings_ms = {
+            **{k: round(v, 2) for k, v in retrieved.timings_ms.items()},
+            "retrieve": round((t1 - t0) * 1000, 2),
+            "compose": round((t2 - t1) * 1000, 2),
+        }
         topic = self._topic(answer) or (history[-1].topic if history else "")
         self.conversations.save(answer, topic)
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)

@@ -28,18 +28,26 @@ _WORD = re.compile(r"\w+")
 # Sections about the guideline itself rather than the patient; they answer only questions that ask about them.
 _META_SECTION = re.compile(
     r"scope|population|what changed|previous version|strength of recommendation|grading|about th|background|"
-    r"methods|how to use|key (?:terms|definitions)", re.IGNORECASE)
+    r"methods|how to use|key (?:terms|definitions)",
+    re.IGNORECASE,
+)
 # Guideline answers are recommendations with specifics: favour sentences that state one or give a dose.
 _RECOMMENDS = re.compile(
     r"\b(?:recommend\w*|first[- ]line|second[- ]line|preferred|should|is indicated|are indicated|approved|"
-    r"treatment of choice|suggest\w*)\b", re.IGNORECASE)
-_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|ml|mL|mmHg|%|weeks?|days?|months?)\b")
+    r"treatment of choice|suggest\w*)\b",
+    re.IGNORECASE,
+)
+_DOSE = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|ml|mL|mmHg|%|weeks?|days?|months?)\b"
+)
 # "For severe attacks, ..." / "If ..., ...": conditional statements belong in key points, not the lead.
-_CONDITIONAL = re.compile(r"^(?:for|if|in|when|where|among|although|unless|after|before|once)\b[^,]{3,80},",
-                          re.IGNORECASE)
+_CONDITIONAL = re.compile(
+    r"^(?:for|if|in|when|where|among|although|unless|after|before|once)\b[^,]{3,80},", re.IGNORECASE
+)
 _META_QUESTION = re.compile(
     r"chang|new|update|differ|scope|grade|grading|strength|evidence|guideline|recommendation|who is|apply",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -59,8 +67,13 @@ class Composer(Protocol):
 
     name: str
 
-    def compose(self, question: str, query_vector: npt.NDArray[np.float32], evidence: list[Evidence],
-                audience: Audience) -> Composition: ...
+    def compose(
+        self,
+        question: str,
+        query_vector: npt.NDArray[np.float32],
+        evidence: list[Evidence],
+        audience: Audience,
+    ) -> Composition: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +105,13 @@ class ExtractiveComposer:
     def __init__(self, settings: ComposeSettings) -> None:
         self.settings = settings
 
-    def compose(self, question: str, query_vector: npt.NDArray[np.float32], evidence: list[Evidence],
-                audience: Audience) -> Composition:
+    def compose(
+        self,
+        question: str,
+        query_vector: npt.NDArray[np.float32],
+        evidence: list[Evidence],
+        audience: Audience,
+    ) -> Composition:
         """Compose, or abstain when the evidence is too weak."""
         s = self.settings
         confidence = confidence_of(evidence, query_vector)
@@ -116,15 +134,29 @@ class ExtractiveComposer:
             doc = c.evidence.document
             ref = by_doc.get(doc.id)
             if ref is None:
-                ref = Reference(number=len(references) + 1, doc_id=doc.id, title=doc.title, issuer=doc.issuer,
-                                year=doc.year, version=doc.version, url=doc.url, doi=doc.doi,
-                                audience=doc.audience, superseded_by=c.evidence.superseded_by)
+                ref = Reference(
+                    number=len(references) + 1,
+                    doc_id=doc.id,
+                    title=doc.title,
+                    issuer=doc.issuer,
+                    year=doc.year,
+                    version=doc.version,
+                    url=doc.url,
+                    doi=doc.doi,
+                    audience=doc.audience,
+                    superseded_by=c.evidence.superseded_by,
+                )
                 references.append(ref)
                 by_doc[doc.id] = ref
             span = c.evidence.chunk.sentences[c.index]
             start = c.evidence.chunk.start + span.start
-            quote = QuotedSpan(section=c.section, text=c.text, start=start, end=start + len(c.text),
-                               page=c.evidence.chunk.page)
+            quote = QuotedSpan(
+                section=c.section,
+                text=c.text,
+                start=start,
+                end=start + len(c.text),
+                page=c.evidence.chunk.page,
+            )
             if quote not in ref.spans:
                 ref.spans.append(quote)
             return CitedSentence(text=c.text, citations=(ref.number,), score=round(c.score, 4))
@@ -139,8 +171,9 @@ class ExtractiveComposer:
             key_points.append(KeyPoint(heading=heading, items=tuple(cite(c) for c in ordered)))
         return Composition(summary, key_points, references, confidence, False, [])
 
-    def _candidates(self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence],
-                    audience: Audience) -> list[_Candidate]:
+    def _candidates(
+        self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence], audience: Audience
+    ) -> list[_Candidate]:
         s = self.settings
         seen: set[str] = set()
         out: list[_Candidate] = []
@@ -173,7 +206,9 @@ class ExtractiveComposer:
             vectors = np.stack([c.vector for c in out])
             top = np.argsort([-c.score for c in out])[:20]
             centrality = (vectors @ vectors[top].T).mean(axis=1)
-            out = [dataclasses.replace(c, score=c.score + 0.3 * float(centrality[j])) for j, c in enumerate(out)]
+            out = [
+                dataclasses.replace(c, score=c.score + 0.3 * float(centrality[j])) for j, c in enumerate(out)
+            ]
         return out
 
     @staticmethod
@@ -184,7 +219,9 @@ class ExtractiveComposer:
         while pool and len(chosen) < n:
             if chosen:
                 chosen_vecs = np.stack([c.vector for c in chosen])
-                best = max(pool, key=lambda c: lam * c.score - (1 - lam) * float((chosen_vecs @ c.vector).max()))
+                best = max(
+                    pool, key=lambda c: lam * c.score - (1 - lam) * float((chosen_vecs @ c.vector).max())
+                )
             else:
                 best = pool[0]
             pool.remove(best)
@@ -196,6 +233,7 @@ class ExtractiveComposer:
     @staticmethod
     def _lead(picked: list[_Candidate], n: int) -> list[_Candidate]:
         """Lead sentences: general statements before conditional ones, at most two per section."""
+
         def lead_score(c: _Candidate) -> float:
             return c.score - (0.05 if _CONDITIONAL.match(c.text) else 0.0)
 

@@ -82,20 +82,37 @@ class ConversationStore:
         if not self.exists(conversation_id):
             raise NotFoundError(f"unknown conversation id {conversation_id!r}")
         with Session(self._engine) as session:
-            rows = session.scalars(select(_AnswerRow).where(_AnswerRow.conversation_id == conversation_id)
-                                   .order_by(_AnswerRow.turn)).all()
+            rows = session.scalars(
+                select(_AnswerRow)
+                .where(_AnswerRow.conversation_id == conversation_id)
+                .order_by(_AnswerRow.turn)
+            ).all()
             return [Turn(question=r.question, query=r.query, topic=r.topic) for r in rows]
 
     def save(self, answer: Answer, topic: str) -> None:
         """Store an answer as the next turn of its conversation."""
         with Session(self._engine) as session, session.begin():
-            turn = session.scalar(select(func.count()).select_from(_AnswerRow)
-                                  .where(_AnswerRow.conversation_id == answer.conversation_id)) or 0
-            session.add(_AnswerRow(
-                id=answer.id, conversation_id=answer.conversation_id, turn=turn + 1, question=answer.question,
-                query=answer.query, topic=topic, review_status=answer.review_status.value,
-                created_at=answer.created_at, body=json.dumps(dataclasses.asdict(answer), ensure_ascii=False),
-            ))
+            turn = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(_AnswerRow)
+                    .where(_AnswerRow.conversation_id == answer.conversation_id)
+                )
+                or 0
+            )
+            session.add(
+                _AnswerRow(
+                    id=answer.id,
+                    conversation_id=answer.conversation_id,
+                    turn=turn + 1,
+                    question=answer.question,
+                    query=answer.query,
+                    topic=topic,
+                    review_status=answer.review_status.value,
+                    created_at=answer.created_at,
+                    body=json.dumps(dataclasses.asdict(answer), ensure_ascii=False),
+                )
+            )
 
     def get(self, answer_id: str) -> Answer:
         """A stored answer."""

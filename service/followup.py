@@ -13,11 +13,57 @@ _CUE = re.compile(
     re.IGNORECASE,
 )
 _PRONOUNS = {"it", "its", "this", "that", "these", "those", "they", "them", "their", "such", "same"}
-_STOP = {"what", "which", "who", "how", "when", "where", "why", "is", "are", "the", "a", "an", "of", "to", "in",
-         "for", "on", "and", "or", "about", "do", "does", "should", "can", "i", "my", "me", "you", "be", "there"}
+_STOP = {
+    "what",
+    "which",
+    "who",
+    "how",
+    "when",
+    "where",
+    "why",
+    "is",
+    "are",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "in",
+    "for",
+    "on",
+    "and",
+    "or",
+    "about",
+    "do",
+    "does",
+    "should",
+    "can",
+    "i",
+    "my",
+    "me",
+    "you",
+    "be",
+    "there",
+}
 # Populations and settings qualify the current topic rather than naming a new one.
-_QUALIFIERS = {"pregnancy", "pregnant", "breastfeeding", "lactation", "children", "child", "infants", "elderly",
-               "older adults", "adults", "women", "men", "kidney disease", "renal impairment", "dose", "dosing"}
+_QUALIFIERS = {
+    "pregnancy",
+    "pregnant",
+    "breastfeeding",
+    "lactation",
+    "children",
+    "child",
+    "infants",
+    "elderly",
+    "older adults",
+    "adults",
+    "women",
+    "men",
+    "kidney disease",
+    "renal impairment",
+    "dose",
+    "dosing",
+}
 
 
 @dataclass(frozen=True, slots=True)

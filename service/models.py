@@ -154,4 +154,3 @@ def with_markers(sentence: CitedSentence) -> str:
     if marks and text[-1:] in ".!?":
         return f"{text[:-1]} {marks}{text[-1]}"
     return f"{text} {marks}".strip()
-

@@ -40,7 +40,9 @@ class Catalog:
         keyword = index.keyword()
         ids, doc_ids, sections, matrix = index.store.passages()
         if ids != keyword.ids:
-            raise RetrievalError("keyword index is out of step with the chunk store; run `medcite ingest` again")
+            raise RetrievalError(
+                "keyword index is out of step with the chunk store; run `medcite ingest` again"
+            )
         self.ids = ids
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         doc_order = sorted(self.documents)
@@ -99,8 +101,15 @@ class HybridRetriever:
         self.catalog = catalog
         self.settings = settings
 
-    def retrieve(self, query: str, *, filters: Filters | None = None, audience: Audience = "clinician",
-                 k: int | None = None, query_vector: npt.NDArray[np.float32] | None = None) -> Retrieved:
+    def retrieve(
+        self,
+        query: str,
+        *,
+        filters: Filters | None = None,
+        audience: Audience = "clinician",
+        k: int | None = None,
+        query_vector: npt.NDArray[np.float32] | None = None,
+    ) -> Retrieved:
         """The top-k evidence for a query."""
         s = self.settings
         cat = self.catalog
@@ -151,8 +160,9 @@ class HybridRetriever:
         timings["fetch"] = (time.perf_counter() - t4) * 1000
         return Retrieved(evidence, qv, timings)
 
-    def _fuse(self, dense: npt.NDArray[np.float32], kw: npt.NDArray[np.float32], kw_max: float
-              ) -> npt.NDArray[np.float64]:
+    def _fuse(
+        self, dense: npt.NDArray[np.float32], kw: npt.NDArray[np.float32], kw_max: float
+    ) -> npt.NDArray[np.float64]:
         s = self.settings
         if s.fusion == "dense":
             return dense.astype(np.float64)
@@ -186,9 +196,15 @@ class HybridRetriever:
             chosen.append(int(best))
         return chosen
 
-    def _evidence(self, pos: npt.NDArray[np.int64], chosen: list[int], dense: npt.NDArray[np.float32],
-                  kw: npt.NDArray[np.float32], section: npt.NDArray[np.float32], fused: npt.NDArray[np.float64]
-                  ) -> list[Evidence]:
+    def _evidence(
+        self,
+        pos: npt.NDArray[np.int64],
+        chosen: list[int],
+        dense: npt.NDArray[np.float32],
+        kw: npt.NDArray[np.float32],
+        section: npt.NDArray[np.float32],
+        fused: npt.NDArray[np.float64],
+    ) -> list[Evidence]:
         cat = self.catalog
         ids = [cat.ids[int(pos[i])] for i in chosen]
         loaded = {c.id: (c, v) for c, v in cat.index.store.iter_chunks(ids)}
@@ -196,10 +212,17 @@ class HybridRetriever:
         for i, chunk_id in zip(chosen, ids, strict=True):
             chunk, vectors = loaded[chunk_id]
             assert vectors is not None
-            out.append(Evidence(
-                chunk=chunk, document=cat.documents[chunk.doc_id], dense=float(dense[i]), keyword=float(kw[i]),
-                section=float(section[i]),
-                score=float(fused[i]), passage_vector=vectors.passage, sentence_vectors=vectors.sentences,
-                superseded_by=cat.superseded_by.get(chunk.doc_id, ""),
-            ))
+            out.append(
+                Evidence(
+                    chunk=chunk,
+                    document=cat.documents[chunk.doc_id],
+                    dense=float(dense[i]),
+                    keyword=float(kw[i]),
+                    section=float(section[i]),
+                    score=float(fused[i]),
+                    passage_vector=vectors.passage,
+                    sentence_vectors=vectors.sentences,
+                    superseded_by=cat.superseded_by.get(chunk.doc_id, ""),
+                )
+            )
         return out

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from service.models import Audience
 
-PENDING_REVIEW = ("Educational purpose only. This answer was composed automatically from guideline digests "
-                  "and is pending human review.")
+PENDING_REVIEW = (
+    "Educational purpose only. This answer was composed automatically from guideline digests "
+    "and is pending human review."
+)
 APPROVED = "Reviewed and approved by a medical reviewer."
 
 DISCLAIMERS: dict[Audience, str] = {

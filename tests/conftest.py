@@ -12,8 +12,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from ingest import SentenceTransformerEmbedder  # noqa: E402
-from medcite.config import Settings  # noqa: E402
+from ingest import SentenceTransformerEmbedder
+from medcite.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

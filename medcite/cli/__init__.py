@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import sys
 
 import typer
 
-from medcite.cli import ingest_cmd
+from medcite.cli import ingest_cmd, service_cmd
 from medcite.errors import MedciteError
 
 app = typer.Typer(
@@ -18,19 +20,9 @@ app = typer.Typer(
     add_completion=False,
 )
 ingest_cmd.register(app)
-
-try:  # the answer service and eval register their commands when their packages are installed
-    from medcite.cli import service_cmd
-
-    service_cmd.register(app)
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from medcite.cli import eval_cmd
-
-    eval_cmd.register(app)
-except ImportError:  # pragma: no cover
-    pass
+service_cmd.register(app)
+with contextlib.suppress(ModuleNotFoundError):  # eval's command group lands with the eval harness
+    importlib.import_module("medcite.cli.eval_cmd").register(app)
 
 
 def main() -> None:

@@ -56,11 +56,17 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(dataclasses.asdict(result), indent=2))
             return
         console = Console()
-        console.print(f"index {result.index_dir}: {result.documents} documents, {result.chunks} chunks, "
-                      f"{result.vectors} vectors; model {result.model} ({result.dim} dims); "
-                      f"keyword index {'in step' if result.keyword_in_step else 'STALE'}")
-        for title, counts in (("issuer", result.by_issuer), ("specialty", result.by_specialty),
-                              ("year", result.by_year), ("audience", result.by_audience)):
+        console.print(
+            f"index {result.index_dir}: {result.documents} documents, {result.chunks} chunks, "
+            f"{result.vectors} vectors; model {result.model} ({result.dim} dims); "
+            f"keyword index {'in step' if result.keyword_in_step else 'STALE'}"
+        )
+        for title, counts in (
+            ("issuer", result.by_issuer),
+            ("specialty", result.by_specialty),
+            ("year", result.by_year),
+            ("audience", result.by_audience),
+        ):
             table = Table(title=f"documents by {title}")
             table.add_column(title)
             table.add_column("documents", justify="right")

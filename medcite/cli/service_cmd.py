@@ -28,8 +28,12 @@ def register(app: typer.Typer) -> None:
         from service import create_app
 
         settings = settings_for(index)
-        uvicorn.run(create_app(settings), host=host or settings.api.host, port=port or settings.api.port,
-                    log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=host or settings.api.host,
+            port=port or settings.api.port,
+            log_level="info",
+        )
 
     @app.command()
     def ask(
@@ -63,8 +67,10 @@ def _print(a: object) -> None:
     assert isinstance(a, AnswerOut)
     console = Console()
     console.print(f"[bold]{escape(a.question)}[/bold]")
-    console.print(f"[yellow]{escape(a.pending_review)}[/yellow]  status: {a.review_status.value}"
-                  + (f"  · last updated {a.last_updated}" if a.last_updated else ""))
+    console.print(
+        f"[yellow]{escape(a.pending_review)}[/yellow]  status: {a.review_status.value}"
+        + (f"  · last updated {a.last_updated}" if a.last_updated else "")
+    )
     if a.abstained:
         console.print(Panel(escape("The guideline corpus does not cover this question. " + a.abstention_reason)))
         if a.nearest_topics:
@@ -80,6 +86,7 @@ def _print(a: object) -> None:
         for r in a.references:
             flag = f" (superseded by {r.superseded_by})" if r.superseded else ""
             link = r.url or (f"https://doi.org/{r.doi}" if r.doi else "")
-            console.print(f"  {r.number}. {escape(r.issuer)} {r.year or ''}. {escape(r.title)}. "
-                          f"{escape(r.version)}{flag} {link}")
+            console.print(
+                f"  {r.number}. {escape(r.issuer)} {r.year or ''}. {escape(r.title)}. {escape(r.version)}{flag} {link}"
+            )
     console.print(f"[dim]{escape(a.disclaimer)}[/dim]")

@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         if owned:
             try:
                 app.state.service = AnswerService(settings)
-                app.state.service.index.embedder.embed_query("warm up")  # load the model before the first user
+                app.state.service.index.embedder.embed_query(
+                    "warm up"
+                )  # load the model before the first user
             except IndexStoreError as exc:
                 log.error("serving without an index: %s", exc)
                 app.state.unavailable = str(exc)
@@ -41,10 +43,18 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         if owned and app.state.service is not None:
             app.state.service.close()
 
-    app = FastAPI(title="medcite", version="0.1.0", lifespan=lifespan,
-                  description="Guideline-cited clinical answers. Educational use; answers are pending human review.")
-    app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["GET", "POST", "PUT"],
-                       allow_headers=["*"])
+    app = FastAPI(
+        title="medcite",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Guideline-cited clinical answers. Educational use; answers are pending human review.",
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.api.cors_origins,
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["*"],
+    )
     errors.install(app)
     app.include_router(router)
     if STATIC.is_dir():

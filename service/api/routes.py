@@ -11,12 +11,18 @@ from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
 from service.api.deps import ServiceDep
-from service.api.schemas import AnswerOut, AskRequest, HealthOut, ProblemOut, ReadyOut, ReviewIn, answer_pieces
+from service.api.schemas import (
+    AnswerOut,
+    AskRequest,
+    HealthOut,
+    ProblemOut,
+    ReadyOut,
+    ReviewIn,
+    answer_pieces,
+)
 
 router = APIRouter()
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ProblemOut} for code in (404, 422, 503)
-}
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 422, 503)}
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["ops"])
@@ -37,13 +43,25 @@ def readyz(request: Request) -> Response:
     return JSONResponse(content=ReadyOut(ready=True, documents=docs, chunks=chunks).model_dump())
 
 
-@router.post("/v1/answers", response_model=AnswerOut, tags=["answers"], responses={
-    **ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "The answer, or its SSE stream."}})
+@router.post(
+    "/v1/answers",
+    response_model=AnswerOut,
+    tags=["answers"],
+    responses={
+        **ERRORS,
+        200: {"content": {"text/event-stream": {}}, "description": "The answer, or its SSE stream."},
+    },
+)
 async def ask(body: AskRequest, request: Request, service: ServiceDep) -> Response:
     """Answer a question; with `Accept: text/event-stream`, stream references, text pieces, then the answer."""
     filters = body.filters.to_domain() if body.filters else None
-    answer = await run_in_threadpool(service.ask, body.question, conversation_id=body.conversation_id,
-                                     audience=body.audience, filters=filters)
+    answer = await run_in_threadpool(
+        service.ask,
+        body.question,
+        conversation_id=body.conversation_id,
+        audience=body.audience,
+        filters=filters,
+    )
     out = AnswerOut.from_answer(answer)
     if "text/event-stream" not in request.headers.get("accept", ""):
         return JSONResponse(content=out.model_dump(mode="json"))

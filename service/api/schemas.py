@@ -15,11 +15,15 @@ class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     issuer: list[str] = Field(default_factory=list, description="Issuers to allow, e.g. ['NICE', 'WHO'].")
-    specialty: list[str] = Field(default_factory=list, description="Specialties to allow, e.g. ['neurology'].")
+    specialty: list[str] = Field(
+        default_factory=list, description="Specialties to allow, e.g. ['neurology']."
+    )
     topic: str = Field("", max_length=200, description="Substring of a guideline topic or title.")
     year_from: int | None = Field(None, ge=1900, le=2100, description="Oldest guideline year.")
     year_to: int | None = Field(None, ge=1900, le=2100, description="Newest guideline year.")
-    audience: Literal["clinician", "patient"] | None = Field(None, description="Only documents for this reader.")
+    audience: Literal["clinician", "patient"] | None = Field(
+        None, description="Only documents for this reader."
+    )
 
     @model_validator(mode="after")
     def _years(self) -> FiltersIn:
@@ -29,8 +33,14 @@ class FiltersIn(BaseModel):
 
     def to_domain(self) -> Filters:
         """As domain filters."""
-        return Filters(issuers=tuple(self.issuer), specialties=tuple(self.specialty), topic=self.topic,
-                       year_from=self.year_from, year_to=self.year_to, audience=self.audience)
+        return Filters(
+            issuers=tuple(self.issuer),
+            specialties=tuple(self.specialty),
+            topic=self.topic,
+            year_from=self.year_from,
+            year_to=self.year_to,
+            audience=self.audience,
+        )
 
 
 class AskRequest(BaseModel):
@@ -111,21 +121,52 @@ class AnswerOut(BaseModel):
     def from_answer(cls, a: Answer) -> AnswerOut:
         """Build from the domain answer."""
         return cls(
-            id=a.id, conversation_id=a.conversation_id, question=a.question, rewritten_query=a.query,
-            audience=a.audience, summary=a.summary,
-            summary_sentences=[SentenceOut(text=s.text, citations=list(s.citations)) for s in a.summary_sentences],
-            key_points=[KeyPointOut(heading=k.heading,
-                                    items=[SentenceOut(text=i.text, citations=list(i.citations)) for i in k.items])
-                        for k in a.key_points],
-            references=[ReferenceOut(
-                number=r.number, doc_id=r.doc_id, title=r.title, issuer=r.issuer, year=r.year, version=r.version,
-                url=r.url, doi=r.doi, audience=r.audience, superseded=bool(r.superseded_by),
-                superseded_by=r.superseded_by,
-                spans=[SpanOut(section=s.section, text=s.text, start=s.start, end=s.end, page=s.page)
-                       for s in r.spans]) for r in a.references],
-            abstained=a.abstained, abstention_reason=a.abstention_reason, nearest_topics=a.nearest_topics,
-            review_status=a.review_status, pending_review=a.pending_review, last_updated=a.last_updated,
-            disclaimer=a.disclaimer, composer=a.composer, confidence=a.confidence, created_at=a.created_at,
+            id=a.id,
+            conversation_id=a.conversation_id,
+            question=a.question,
+            rewritten_query=a.query,
+            audience=a.audience,
+            summary=a.summary,
+            summary_sentences=[
+                SentenceOut(text=s.text, citations=list(s.citations)) for s in a.summary_sentences
+            ],
+            key_points=[
+                KeyPointOut(
+                    heading=k.heading,
+                    items=[SentenceOut(text=i.text, citations=list(i.citations)) for i in k.items],
+                )
+                for k in a.key_points
+            ],
+            references=[
+                ReferenceOut(
+                    number=r.number,
+                    doc_id=r.doc_id,
+                    title=r.title,
+                    issuer=r.issuer,
+                    year=r.year,
+                    version=r.version,
+                    url=r.url,
+                    doi=r.doi,
+                    audience=r.audience,
+                    superseded=bool(r.superseded_by),
+                    superseded_by=r.superseded_by,
+                    spans=[
+                        SpanOut(section=s.section, text=s.text, start=s.start, end=s.end, page=s.page)
+                        for s in r.spans
+                    ],
+                )
+                for r in a.references
+            ],
+            abstained=a.abstained,
+            abstention_reason=a.abstention_reason,
+            nearest_topics=a.nearest_topics,
+            review_status=a.review_status,
+            pending_review=a.pending_review,
+            last_updated=a.last_updated,
+            disclaimer=a.disclaimer,
+            composer=a.composer,
+            confidence=a.confidence,
+            created_at=a.created_at,
             timings_ms=a.timings_ms,
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from ingest import Document, chunk_document, word_count_tokens
 
 
@@ -27,8 +29,11 @@ MRI is repeated after relapses.
 def test_sections_and_sentences_with_exact_offsets() -> None:
     doc = _doc(TEXT)
     chunks = chunk_document(doc, count_tokens=word_count_tokens, max_tokens=200, overlap=0)
-    assert [c.section_path for c in chunks] == [("Acute treatment",), ("Acute treatment", "Dosing in children"),
-                                                ("Monitoring",)]
+    assert [c.section_path for c in chunks] == [
+        ("Acute treatment",),
+        ("Acute treatment", "Dosing in children"),
+        ("Monitoring",),
+    ]
     for chunk in chunks:
         assert doc.text[chunk.start : chunk.end] == chunk.text
         assert chunk.heading.startswith("Doc > ")
@@ -47,7 +52,7 @@ def test_budget_is_respected_and_sentences_never_cut() -> None:
         assert sum(word_count_tokens(s) for s in chunk.sentence_texts()) <= 40
         assert all(s in sentences for s in chunk.sentence_texts())
     # overlap: each chunk starts with the previous chunk's last sentence
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.sentence_texts()[0] == before.sentence_texts()[-1]
     covered = {s for c in chunks for s in c.sentence_texts()}
     assert covered == set(sentences)
@@ -57,7 +62,9 @@ def test_chunk_ids_are_deterministic_and_content_based() -> None:
     a = chunk_document(_doc(TEXT), count_tokens=word_count_tokens, max_tokens=200, overlap=0)
     b = chunk_document(_doc(TEXT), count_tokens=word_count_tokens, max_tokens=200, overlap=0)
     assert [c.id for c in a] == [c.id for c in b]
-    c = chunk_document(_doc(TEXT.replace("MRI", "CT")), count_tokens=word_count_tokens, max_tokens=200, overlap=0)
+    c = chunk_document(
+        _doc(TEXT.replace("MRI", "CT")), count_tokens=word_count_tokens, max_tokens=200, overlap=0
+    )
     assert a[-1].id != c[-1].id
 
 

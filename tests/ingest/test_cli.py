@@ -11,8 +11,13 @@ from pathlib import Path
 
 def medcite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "medcite.cli", *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "medcite.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_ingest_reports_counts_and_stats_reads_them(tmp_path: Path, fixture_corpus: Path) -> None:

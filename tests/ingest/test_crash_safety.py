@@ -15,8 +15,18 @@ import pytest
 from ingest import Index, SentenceTransformerEmbedder
 from medcite.config import Settings
 
-DRUGS = ["metformin", "lisinopril", "amlodipine", "atorvastatin", "apixaban", "salbutamol", "budesonide",
-         "levothyroxine", "sertraline", "omeprazole"]
+DRUGS = [
+    "metformin",
+    "lisinopril",
+    "amlodipine",
+    "atorvastatin",
+    "apixaban",
+    "salbutamol",
+    "budesonide",
+    "levothyroxine",
+    "sertraline",
+    "omeprazole",
+]
 
 
 def _write_docs(folder: Path, n: int) -> None:
@@ -58,7 +68,9 @@ def test_killed_ingest_is_completed_by_rerun(tmp_path: Path, embedder: SentenceT
     _write_docs(docs, 60)
     crashed, clean = tmp_path / "crashed", tmp_path / "clean"
 
-    proc = subprocess.Popen(_cli(docs, crashed), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _cli(docs, crashed), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 240
     while _chunks_committed(crashed) < 20:
         assert proc.poll() is None, f"ingest ended before it could be killed: {proc.stderr.read()!r}"  # type: ignore[union-attr]

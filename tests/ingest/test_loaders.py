@@ -16,8 +16,10 @@ def _pdf(pages: list[str]) -> bytes:
         page_no, content_no = 3 + 2 * i, 4 + 2 * i
         kids.append(f"{page_no} 0 R")
         stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_no} 0 R "
-                       f"/Resources << /Font << /F1 {3 + 2 * len(pages)} 0 R >> >> >>")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_no} 0 R "
+            f"/Resources << /Font << /F1 {3 + 2 * len(pages)} 0 R >> >> >>"
+        )
         objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>"
     objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
@@ -44,8 +46,12 @@ def test_markdown_front_matter_is_parsed(fixture_corpus: Path) -> None:
     by_id = {d.id: d for d in docs}
     assert set(by_id) == {"demo-nmosd", "demo-asthma", "demo-asthma-old"}
     nmosd = by_id["demo-nmosd"]
-    assert (nmosd.issuer, nmosd.year, nmosd.specialty, nmosd.audience) == ("Demo Society", 2023, "neurology",
-                                                                            "clinician")
+    assert (nmosd.issuer, nmosd.year, nmosd.specialty, nmosd.audience) == (
+        "Demo Society",
+        2023,
+        "neurology",
+        "clinician",
+    )
     assert nmosd.topics == ("neuromyelitis optica", "NMOSD")
     assert by_id["demo-asthma"].supersedes == "demo-asthma-old"
     assert not nmosd.text.startswith("---")
@@ -77,11 +83,13 @@ def test_bad_files_are_reported_by_name_and_reason(tmp_path: Path) -> None:
 
 
 def test_html_main_text_is_extracted(tmp_path: Path) -> None:
-    html = ("<html><head><title>Sepsis page</title></head><body><nav>Home | About | Contact</nav>"
-            "<article><h1>Sepsis</h1><h2>Fluids</h2><p>Give 30 mL/kg of crystalloid within three hours "
-            "to adults with sepsis-induced hypoperfusion, as the bundle recommends.</p>"
-            "<p>Norepinephrine is the first-line vasopressor for adults with septic shock.</p></article>"
-            "<footer>Copyright notice</footer></body></html>")
+    html = (
+        "<html><head><title>Sepsis page</title></head><body><nav>Home | About | Contact</nav>"
+        "<article><h1>Sepsis</h1><h2>Fluids</h2><p>Give 30 mL/kg of crystalloid within three hours "
+        "to adults with sepsis-induced hypoperfusion, as the bundle recommends.</p>"
+        "<p>Norepinephrine is the first-line vasopressor for adults with septic shock.</p></article>"
+        "<footer>Copyright notice</footer></body></html>"
+    )
     (tmp_path / "sepsis.html").write_text(html)
     docs, failures = _load(tmp_path / "sepsis.html")
     assert not failures
@@ -100,15 +108,26 @@ def test_pdf_keeps_page_numbers(tmp_path: Path) -> None:
 
 
 def test_jsonl_records_become_documents_and_bad_lines_fail_alone(tmp_path: Path) -> None:
-    good = {"id": "medquad-1-x-1", "question": "What are the symptoms of Glaucoma ?", "answer": "Vision loss.",
-            "source": "medquad", "url": "https://nei.example/glaucoma", "doc_id": "NEI:1", "passages": [],
-            "meta": {"focus": "Glaucoma", "question_type": "symptoms", "collection": "NIHSeniorHealth"}}
+    good = {
+        "id": "medquad-1-x-1",
+        "question": "What are the symptoms of Glaucoma ?",
+        "answer": "Vision loss.",
+        "source": "medquad",
+        "url": "https://nei.example/glaucoma",
+        "doc_id": "NEI:1",
+        "passages": [],
+        "meta": {"focus": "Glaucoma", "question_type": "symptoms", "collection": "NIHSeniorHealth"},
+    }
     lines = [json.dumps(good), "{not json", json.dumps({**good, "id": "medquad-2", "answer": " "})]
     (tmp_path / "qa.jsonl").write_text("\n".join(lines) + "\n")
     docs, failures = _load(tmp_path / "qa.jsonl")
     assert len(docs) == 1
     doc = docs[0]
-    assert (doc.title, doc.base_section, doc.issuer, doc.url) == ("Glaucoma", "Symptoms", "NIHSeniorHealth",
-                                                                  "https://nei.example/glaucoma")
+    assert (doc.title, doc.base_section, doc.issuer, doc.url) == (
+        "Glaucoma",
+        "Symptoms",
+        "NIHSeniorHealth",
+        "https://nei.example/glaucoma",
+    )
     assert dict(doc.extra)["question"] == "What are the symptoms of Glaucoma ?"
     assert sorted(f.source.rsplit(":", 1)[1] for f in failures) == ["2", "3"]

@@ -11,7 +11,9 @@ from medcite import IndexMismatchError
 from medcite.config import Settings
 
 
-def _state(settings: Settings, embedder: SentenceTransformerEmbedder) -> tuple[list[str], set[str], list[str]]:
+def _state(
+    settings: Settings, embedder: SentenceTransformerEmbedder
+) -> tuple[list[str], set[str], list[str]]:
     """(store chunk ids, Chroma ids, keyword ids) of an index."""
     index = Index.open(settings, embedder=embedder)
     try:
@@ -20,8 +22,9 @@ def _state(settings: Settings, embedder: SentenceTransformerEmbedder) -> tuple[l
         index.close()
 
 
-def test_ingest_then_reingest_writes_nothing(settings: Settings, embedder: SentenceTransformerEmbedder,
-                                            fixture_corpus: Path) -> None:
+def test_ingest_then_reingest_writes_nothing(
+    settings: Settings, embedder: SentenceTransformerEmbedder, fixture_corpus: Path
+) -> None:
     first = ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
     assert (first.added, first.updated, first.unchanged, first.failures) == (3, 0, 0, [])
     assert first.chunks_written > 3
@@ -33,8 +36,9 @@ def test_ingest_then_reingest_writes_nothing(settings: Settings, embedder: Sente
     assert _state(settings, embedder)[0] == ids
 
 
-def test_changed_document_replaces_its_chunks(settings: Settings, embedder: SentenceTransformerEmbedder,
-                                              fixture_corpus: Path) -> None:
+def test_changed_document_replaces_its_chunks(
+    settings: Settings, embedder: SentenceTransformerEmbedder, fixture_corpus: Path
+) -> None:
     ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
     before, _, _ = _state(settings, embedder)
     doc = fixture_corpus / "demo-nmosd.md"
@@ -50,8 +54,9 @@ def test_changed_document_replaces_its_chunks(settings: Settings, embedder: Sent
     assert len(after) == len(before)  # replaced, not added beside the old ones
 
 
-def test_prune_removes_documents_no_longer_present(settings: Settings, embedder: SentenceTransformerEmbedder,
-                                                   fixture_corpus: Path) -> None:
+def test_prune_removes_documents_no_longer_present(
+    settings: Settings, embedder: SentenceTransformerEmbedder, fixture_corpus: Path
+) -> None:
     ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
     (fixture_corpus / "demo-asthma-old.md").unlink()
     kept = ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
@@ -64,8 +69,9 @@ def test_prune_removes_documents_no_longer_present(settings: Settings, embedder:
     index.close()
 
 
-def test_prune_keeps_documents_whose_file_failed(settings: Settings, embedder: SentenceTransformerEmbedder,
-                                                 fixture_corpus: Path) -> None:
+def test_prune_keeps_documents_whose_file_failed(
+    settings: Settings, embedder: SentenceTransformerEmbedder, fixture_corpus: Path
+) -> None:
     ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
     (fixture_corpus / "demo-asthma.md").write_text("---\ntitle: [broken\n---\ntext\n")
     report = ingest_paths([fixture_corpus], settings=settings, embedder=embedder, prune=True)
@@ -73,8 +79,9 @@ def test_prune_keeps_documents_whose_file_failed(settings: Settings, embedder: S
     assert report.removed == 0
 
 
-def test_index_built_with_other_chunking_is_refused(settings: Settings, embedder: SentenceTransformerEmbedder,
-                                                    fixture_corpus: Path) -> None:
+def test_index_built_with_other_chunking_is_refused(
+    settings: Settings, embedder: SentenceTransformerEmbedder, fixture_corpus: Path
+) -> None:
     ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
     other = settings.model_copy(update={"ingest": settings.ingest.model_copy(update={"chunk_tokens": 64})})
     with pytest.raises(IndexMismatchError, match="chunk_tokens"):

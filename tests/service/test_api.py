@@ -52,8 +52,11 @@ def test_nmosd_treatment_is_answered_with_guideline_citations(client: httpx.Clie
     assert_well_cited(answer)
     assert "methylprednisolone" in answer["summary"].lower()
     refs = {r["number"]: r for r in answer["references"]}
-    nmosd_text = " ".join(s["text"].lower() for s in _sentences(answer)
-                          if refs[s["citations"][0]]["doc_id"].startswith("nmosd-"))
+    nmosd_text = " ".join(
+        s["text"].lower()
+        for s in _sentences(answer)
+        if refs[s["citations"][0]]["doc_id"].startswith("nmosd-")
+    )
     assert "plasma exchange" in nmosd_text
     assert sum(m in nmosd_text for m in MABS) >= 3
     assert refs[1]["issuer"] and refs[1]["year"] and refs[1]["title"]
@@ -64,15 +67,21 @@ def test_nmosd_treatment_is_answered_with_guideline_citations(client: httpx.Clie
 
 
 def test_follow_up_in_the_same_conversation_stays_on_topic(client: httpx.Client) -> None:
-    first = client.post("/v1/answers", json={"question": "What is the treatment for neuromyelitis optica?"}).json()
-    follow = client.post("/v1/answers", json={"question": "what about during pregnancy?",
-                                              "conversation_id": first["conversation_id"]})
+    first = client.post(
+        "/v1/answers", json={"question": "What is the treatment for neuromyelitis optica?"}
+    ).json()
+    follow = client.post(
+        "/v1/answers",
+        json={"question": "what about during pregnancy?", "conversation_id": first["conversation_id"]},
+    )
     assert follow.status_code == 200, follow.text
     answer = follow.json()
     assert answer["conversation_id"] == first["conversation_id"]
     assert "neuromyelitis" in answer["rewritten_query"].lower()
     assert answer["references"] and all(r["doc_id"].startswith("nmosd-") for r in answer["references"][:1])
-    assert any("pregnan" in s["text"].lower() or "postpartum" in s["text"].lower() for s in _sentences(answer))
+    assert any(
+        "pregnan" in s["text"].lower() or "postpartum" in s["text"].lower() for s in _sentences(answer)
+    )
     assert_well_cited(answer)
 
 
@@ -102,14 +111,20 @@ def test_patient_audience_prefers_patient_material(client: httpx.Client) -> None
 
 
 def test_filters_restrict_references_and_superseded_versions_are_flagged(client: httpx.Client) -> None:
-    answer = client.post("/v1/answers", json={"question": "Which reliever inhaler should adults with asthma use?",
-                                              "filters": {"year_to": 2019, "specialty": ["respiratory"]}}).json()
+    answer = client.post(
+        "/v1/answers",
+        json={
+            "question": "Which reliever inhaler should adults with asthma use?",
+            "filters": {"year_to": 2019, "specialty": ["respiratory"]},
+        },
+    ).json()
     assert answer["references"]
     assert all(r["year"] <= 2019 for r in answer["references"])
     old = [r for r in answer["references"] if r["doc_id"] == "asthma-gina-2018"]
     assert old and old[0]["superseded"] and old[0]["superseded_by"] == "asthma-gina-2024"
-    nice = client.post("/v1/answers", json={"question": "How should depression be treated?",
-                                            "filters": {"issuer": ["NICE"]}}).json()
+    nice = client.post(
+        "/v1/answers", json={"question": "How should depression be treated?", "filters": {"issuer": ["NICE"]}}
+    ).json()
     assert nice["references"] and {r["issuer"] for r in nice["references"]} == {"NICE"}
 
 
@@ -139,14 +154,20 @@ def test_bad_requests_get_clear_4xx(client: httpx.Client) -> None:
         assert words in res.json()["detail"], (body, res.json())
     missing = client.get("/v1/answers/does-not-exist")
     assert missing.status_code == 404 and "unknown answer" in missing.json()["detail"]
-    assert client.post("/v1/answers", content=b"{oops", headers={"content-type": "application/json"}
-                       ).status_code == 422
+    assert (
+        client.post("/v1/answers", content=b"{oops", headers={"content-type": "application/json"}).status_code
+        == 422
+    )
 
 
 def test_streaming_sends_references_then_text_then_the_answer(client: httpx.Client) -> None:
     events: list[tuple[str, str]] = []
-    with client.stream("POST", "/v1/answers", json={"question": "What is the treatment for neuromyelitis optica?"},
-                       headers={"accept": "text/event-stream"}) as res:
+    with client.stream(
+        "POST",
+        "/v1/answers",
+        json={"question": "What is the treatment for neuromyelitis optica?"},
+        headers={"accept": "text/event-stream"},
+    ) as res:
         assert res.status_code == 200
         assert res.headers["content-type"].startswith("text/event-stream")
         event = ""
