@@ -37,9 +37,7 @@ _RECOMMENDS = re.compile(
     r"treatment of choice|suggest\w*)\b",
     re.IGNORECASE,
 )
-_DOSE = re.compile(
-    r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|ml|mL|mmHg|%|weeks?|days?|months?)\b"
-)
+_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|ml|mL|mmHg|%|weeks?|days?|months?)\b")
 # "For severe attacks, ..." / "If ..., ...": conditional statements belong in key points, not the lead.
 _CONDITIONAL = re.compile(
     r"^(?:for|if|in|when|where|among|although|unless|after|before|once)\b[^,]{3,80},", re.IGNORECASE
@@ -206,9 +204,7 @@ class ExtractiveComposer:
             vectors = np.stack([c.vector for c in out])
             top = np.argsort([-c.score for c in out])[:20]
             centrality = (vectors @ vectors[top].T).mean(axis=1)
-            out = [
-                dataclasses.replace(c, score=c.score + 0.3 * float(centrality[j])) for j, c in enumerate(out)
-            ]
+            out = [dataclasses.replace(c, score=c.score + 0.3 * float(centrality[j])) for j, c in enumerate(out)]
         return out
 
     @staticmethod
@@ -219,9 +215,7 @@ class ExtractiveComposer:
         while pool and len(chosen) < n:
             if chosen:
                 chosen_vecs = np.stack([c.vector for c in chosen])
-                best = max(
-                    pool, key=lambda c: lam * c.score - (1 - lam) * float((chosen_vecs @ c.vector).max())
-                )
+                best = max(pool, key=lambda c: lam * c.score - (1 - lam) * float((chosen_vecs @ c.vector).max()))
             else:
                 best = pool[0]
             pool.remove(best)

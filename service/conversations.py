@@ -83,9 +83,7 @@ class ConversationStore:
             raise NotFoundError(f"unknown conversation id {conversation_id!r}")
         with Session(self._engine) as session:
             rows = session.scalars(
-                select(_AnswerRow)
-                .where(_AnswerRow.conversation_id == conversation_id)
-                .order_by(_AnswerRow.turn)
+                select(_AnswerRow).where(_AnswerRow.conversation_id == conversation_id).order_by(_AnswerRow.turn)
             ).all()
             return [Turn(question=r.question, query=r.query, topic=r.topic) for r in rows]
 

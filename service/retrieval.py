@@ -14,6 +14,7 @@ from ingest import Document, Index
 from medcite.config import RetrievalSettings
 from medcite.errors import RetrievalError
 from service.models import Audience, Evidence, Filters
+from service.rerank import CrossEncoderReranker, Reranker
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,7 @@ class Catalog:
         keyword = index.keyword()
         ids, doc_ids, sections, matrix = index.store.passages()
         if ids != keyword.ids:
-            raise RetrievalError(
-                "keyword index is out of step with the chunk store; run `medcite ingest` again"
-            )
+            raise RetrievalError("keyword index is out of step with the chunk store; run `medcite ingest` again")
         self.ids = ids
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         doc_order = sorted(self.documents)
@@ -97,9 +96,12 @@ def chroma_where(filters: Filters) -> dict[str, Any] | None:
 class HybridRetriever:
     """Dense + keyword retrieval over one index; fusion and weights come from RetrievalSettings."""
 
-    def __init__(self, catalog: Catalog, settings: RetrievalSettings) -> None:
+    def __init__(self, catalog: Catalog, settings: RetrievalSettings, *, reranker: Reranker | None = None) -> None:
         self.catalog = catalog
         self.settings = settings
+        if reranker is None and settings.reranker_path is not None:
+            reranker = CrossEncoderReranker(settings.reranker_path)
+        self.reranker = reranker
 
     def retrieve(
         self,
@@ -153,6 +155,8 @@ class HybridRetriever:
         fused = np.where(cat.superseded[pos], fused * s.superseded_penalty, fused)
         preferred = cat.patient[pos] == (audience == "patient")
         fused = fused + np.where(preferred, s.audience_boost, 0.0)
+        if self.reranker is not None:
+            fused = self._rerank(query, pos, fused, k)
         chosen = self._diversify(pos, fused, k)
         t4 = time.perf_counter()
         timings["fuse"] = (t4 - t3) * 1000
@@ -174,6 +178,21 @@ class HybridRetriever:
             return 1.0 / (s.rrf_k + 1 + dense_rank) + np.where(kw > 0, 1.0 / (s.rrf_k + 1 + kw_rank), 0.0)
         # Weighted: cosine plus max-normalised BM25, which keeps dense's calibrated scale at the top.
         return dense.astype(np.float64) + s.keyword_weight * (kw / kw_max)
+
+    def _rerank(
+        self, query: str, pos: npt.NDArray[np.int64], fused: npt.NDArray[np.float64], k: int
+    ) -> npt.NDArray[np.float64]:
+        """Re-score the best candidates with the cross-encoder; the rest stay below them."""
+        assert self.reranker is not None
+        pool = np.argsort(-fused)[: max(k * 3, 10)]
+        ids = [self.catalog.ids[int(pos[i])] for i in pool]
+        texts = {c.id: c.embed_text for c, _ in self.catalog.index.store.iter_chunks(ids, with_vectors=False)}
+        ce = self.reranker.scores(query, [texts[i] for i in ids]).astype(np.float64)
+        spread = float(ce.max() - ce.min()) or 1.0
+        out = fused - (float(fused.max()) + 1.0)  # everything outside the pool ranks below it
+        # Cross-encoder order decides; the fused score breaks ties.
+        out[pool] = (ce - ce.min()) / spread + 0.01 * fused[pool]
+        return out
 
     def _diversify(self, pos: npt.NDArray[np.int64], fused: npt.NDArray[np.float64], k: int) -> list[int]:
         """Collapse near-duplicates, then maximal marginal relevance over passage vectors."""

@@ -33,9 +33,7 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         if owned:
             try:
                 app.state.service = AnswerService(settings)
-                app.state.service.index.embedder.embed_query(
-                    "warm up"
-                )  # load the model before the first user
+                app.state.service.index.embedder.embed_query("warm up")  # load the model before the first user
             except IndexStoreError as exc:
                 log.error("serving without an index: %s", exc)
                 app.state.unavailable = str(exc)

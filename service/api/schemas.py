@@ -15,15 +15,11 @@ class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     issuer: list[str] = Field(default_factory=list, description="Issuers to allow, e.g. ['NICE', 'WHO'].")
-    specialty: list[str] = Field(
-        default_factory=list, description="Specialties to allow, e.g. ['neurology']."
-    )
+    specialty: list[str] = Field(default_factory=list, description="Specialties to allow, e.g. ['neurology'].")
     topic: str = Field("", max_length=200, description="Substring of a guideline topic or title.")
     year_from: int | None = Field(None, ge=1900, le=2100, description="Oldest guideline year.")
     year_to: int | None = Field(None, ge=1900, le=2100, description="Newest guideline year.")
-    audience: Literal["clinician", "patient"] | None = Field(
-        None, description="Only documents for this reader."
-    )
+    audience: Literal["clinician", "patient"] | None = Field(None, description="Only documents for this reader.")
 
     @model_validator(mode="after")
     def _years(self) -> FiltersIn:
@@ -127,9 +123,7 @@ class AnswerOut(BaseModel):
             rewritten_query=a.query,
             audience=a.audience,
             summary=a.summary,
-            summary_sentences=[
-                SentenceOut(text=s.text, citations=list(s.citations)) for s in a.summary_sentences
-            ],
+            summary_sentences=[SentenceOut(text=s.text, citations=list(s.citations)) for s in a.summary_sentences],
             key_points=[
                 KeyPointOut(
                     heading=k.heading,
@@ -151,8 +145,7 @@ class AnswerOut(BaseModel):
                     superseded=bool(r.superseded_by),
                     superseded_by=r.superseded_by,
                     spans=[
-                        SpanOut(section=s.section, text=s.text, start=s.start, end=s.end, page=s.page)
-                        for s in r.spans
+                        SpanOut(section=s.section, text=s.text, start=s.start, end=s.end, page=s.page) for s in r.spans
                     ],
                 )
                 for r in a.references

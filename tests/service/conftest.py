@@ -20,9 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def corpus_settings(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> Settings:
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
     """Settings of an index of the bundled corpus, built once for the session."""
     folder = tmp_path_factory.mktemp("corpus-index")
     settings = Settings(index_dir=folder / "index")
@@ -32,9 +30,7 @@ def corpus_settings(
 
 
 @pytest.fixture(scope="session")
-def answer_service(
-    corpus_settings: Settings, embedder: SentenceTransformerEmbedder
-) -> Iterator[AnswerService]:
+def answer_service(corpus_settings: Settings, embedder: SentenceTransformerEmbedder) -> Iterator[AnswerService]:
     """One AnswerService over the corpus index."""
     service = AnswerService(corpus_settings, index=Index.open(corpus_settings, embedder=embedder))
     yield service

@@ -53,9 +53,7 @@ def test_nmosd_treatment_is_answered_with_guideline_citations(client: httpx.Clie
     assert "methylprednisolone" in answer["summary"].lower()
     refs = {r["number"]: r for r in answer["references"]}
     nmosd_text = " ".join(
-        s["text"].lower()
-        for s in _sentences(answer)
-        if refs[s["citations"][0]]["doc_id"].startswith("nmosd-")
+        s["text"].lower() for s in _sentences(answer) if refs[s["citations"][0]]["doc_id"].startswith("nmosd-")
     )
     assert "plasma exchange" in nmosd_text
     assert sum(m in nmosd_text for m in MABS) >= 3
@@ -67,9 +65,7 @@ def test_nmosd_treatment_is_answered_with_guideline_citations(client: httpx.Clie
 
 
 def test_follow_up_in_the_same_conversation_stays_on_topic(client: httpx.Client) -> None:
-    first = client.post(
-        "/v1/answers", json={"question": "What is the treatment for neuromyelitis optica?"}
-    ).json()
+    first = client.post("/v1/answers", json={"question": "What is the treatment for neuromyelitis optica?"}).json()
     follow = client.post(
         "/v1/answers",
         json={"question": "what about during pregnancy?", "conversation_id": first["conversation_id"]},
@@ -79,9 +75,7 @@ def test_follow_up_in_the_same_conversation_stays_on_topic(client: httpx.Client)
     assert answer["conversation_id"] == first["conversation_id"]
     assert "neuromyelitis" in answer["rewritten_query"].lower()
     assert answer["references"] and all(r["doc_id"].startswith("nmosd-") for r in answer["references"][:1])
-    assert any(
-        "pregnan" in s["text"].lower() or "postpartum" in s["text"].lower() for s in _sentences(answer)
-    )
+    assert any("pregnan" in s["text"].lower() or "postpartum" in s["text"].lower() for s in _sentences(answer))
     assert_well_cited(answer)
 
 
@@ -154,10 +148,7 @@ def test_bad_requests_get_clear_4xx(client: httpx.Client) -> None:
         assert words in res.json()["detail"], (body, res.json())
     missing = client.get("/v1/answers/does-not-exist")
     assert missing.status_code == 404 and "unknown answer" in missing.json()["detail"]
-    assert (
-        client.post("/v1/answers", content=b"{oops", headers={"content-type": "application/json"}).status_code
-        == 422
-    )
+    assert client.post("/v1/answers", content=b"{oops", headers={"content-type": "application/json"}).status_code == 422
 
 
 def test_streaming_sends_references_then_text_then_the_answer(client: httpx.Client) -> None:

@@ -24,8 +24,11 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
     """A `chroma run` server on loopback, stopped after the test."""
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    proc = subprocess.Popen([exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -45,8 +48,9 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_ingest_and_answer_through_a_chroma_server(tmp_path: Path, chroma_url: str, fixture_corpus: Path,
-                                                   embedder: SentenceTransformerEmbedder) -> None:
+def test_ingest_and_answer_through_a_chroma_server(
+    tmp_path: Path, chroma_url: str, fixture_corpus: Path, embedder: SentenceTransformerEmbedder
+) -> None:
     settings = Settings(index_dir=tmp_path / "index", storage=StorageSettings(chroma_url=chroma_url))
     report = ingest_paths([fixture_corpus], settings=settings, embedder=embedder)
     assert report.ok and report.chunks_written > 0

@@ -17,8 +17,13 @@ from .conftest import free_port
 
 def medcite(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "medcite.cli", *args], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "medcite.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 @pytest.fixture()
@@ -34,11 +39,18 @@ def test_ask_prints_the_answer_page_and_json(fixture_index: Path) -> None:
     page = medcite("ask", "How are acute NMOSD attacks treated?", "--index", str(fixture_index))
     assert page.returncode == 0, page.stderr
     out = page.stdout
-    for part in ("How are acute NMOSD attacks treated?", "pending human review", "References",
-                 "Demo Society 2023", "methylprednisolone", "healthcare professionals"):
+    for part in (
+        "How are acute NMOSD attacks treated?",
+        "pending human review",
+        "References",
+        "Demo Society 2023",
+        "methylprednisolone",
+        "healthcare professionals",
+    ):
         assert part in out, part
-    data = json.loads(medcite("ask", "How are acute NMOSD attacks treated?", "--index", str(fixture_index),
-                              "--json").stdout)
+    data = json.loads(
+        medcite("ask", "How are acute NMOSD attacks treated?", "--index", str(fixture_index), "--json").stdout
+    )
     assert data["references"][0]["doc_id"] == "demo-nmosd" and not data["abstained"]
     bad = medcite("ask", "x", "--index", str(fixture_index), "--audience", "robot")
     assert bad.returncode == 2 and bad.stderr.strip().startswith("medcite: error: --audience")
@@ -47,8 +59,11 @@ def test_ask_prints_the_answer_page_and_json(fixture_index: Path) -> None:
 @pytest.mark.slow
 def test_serve_answers_over_http(fixture_index: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "medcite.cli", "serve", "--index", str(fixture_index),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "medcite.cli", "serve", "--index", str(fixture_index), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -61,8 +76,9 @@ def test_serve_answers_over_http(fixture_index: Path) -> None:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else "serve exited"
             assert time.monotonic() < deadline, "serve did not become ready"
             time.sleep(0.3)
-        answer = httpx.post(f"{url}/v1/answers", json={"question": "What reliever should adults with asthma use?"},
-                            timeout=60).json()
+        answer = httpx.post(
+            f"{url}/v1/answers", json={"question": "What reliever should adults with asthma use?"}, timeout=60
+        ).json()
         assert answer["references"][0]["doc_id"] == "demo-asthma"
         assert not answer["references"][0]["superseded"]
     finally:

@@ -9,8 +9,13 @@ HISTORY = [Turn(question="What is the treatment for neuromyelitis optica?", quer
 
 
 def test_follow_ups_get_the_conversation_topic() -> None:
-    for question in ("what about during pregnancy?", "And in children?", "What dose?", "Is it safe long term?",
-                     "how long for?"):
+    for question in (
+        "what about during pregnancy?",
+        "And in children?",
+        "What dose?",
+        "Is it safe long term?",
+        "how long for?",
+    ):
         assert REWRITER.rewrite(question, HISTORY) == f"neuromyelitis optica: {question}", question
 
 

@@ -1,0 +1,218 @@
+"""Query benchmark: POST /v1/answers and retrieval vs a plain LangChain Chroma retriever and the floor.
+Usage: .venv/bin/python bench/query.py --data ../shared/data/medquad.jsonl [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi.testclient import TestClient
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+# bench/ holds ingest.py: drop this folder from the path so `import ingest` finds the package.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+from ingest import Index, SentenceTransformerEmbedder, ingest_paths
+from medcite.config import Settings
+from service import AnswerService, create_app
+
+SEED, WARMUP, FLOOR_K, LC_K = 7, 5, 100, 8
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LangChainEmbeddings(Embeddings):
+    """The baseline's LangChain view of medcite's embedder (same model, same vectors)."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[float(x) for x in v] for v in self.inner.embed_texts(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self.inner.embed_query(text)]
+
+
+def take_head(data: Path, limit: int, out: Path) -> list[dict[str, Any]]:
+    """The first `limit` records of a JSONL file, written to `out` (only rewritten when they changed)."""
+    lines: list[str] = []
+    with data.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                lines.append(line.rstrip("\n") + "\n")
+            if len(lines) >= limit:
+                break
+    text = "".join(lines)
+    if not out.exists() or out.read_text(encoding="utf-8") != text:
+        out.write_text(text, encoding="utf-8")
+    return [json.loads(line) for line in lines]
+
+
+def machine_facts() -> list[tuple[str, str]]:
+    """CPU, memory, runtime facts and the load average before measuring."""
+    import torch
+
+    cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+    mem = re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    return [
+        ("nproc", str(os.cpu_count())),
+        ("CPU", cpu.group(1).strip() if cpu else "unknown"),
+        ("RAM", f"{int(mem.group(1)) / 1024**2:.1f} GiB" if mem else "unknown"),
+        ("torch threads", str(torch.get_num_threads())),
+        ("Python", platform.python_version()),
+        ("date (UTC)", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")),
+        ("load average 1/5/15 min before timing", " / ".join(f"{x:.2f}" for x in os.getloadavg())),
+    ]
+
+
+def ms(fn: Callable[[], object]) -> float:
+    """Wall time of one call in milliseconds."""
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def p(values: list[float], q: float) -> float:
+    """The q-th percentile."""
+    return float(np.percentile(values, q))
+
+
+def measure(service: AnswerService, client: TestClient, store: Chroma, questions: list[str]) -> dict[str, list[float]]:
+    """Per-question wall times (ms) of every path; the order of the paths rotates between questions."""
+    index = service.index
+    keyword = index.keyword()
+
+    def answer(q: str) -> None:
+        response = client.post("/v1/answers", json={"question": q})
+        if response.status_code != 200:
+            raise RuntimeError(f"POST /v1/answers returned {response.status_code}: {response.text[:200]}")
+
+    def floor(q: str, out: dict[str, list[float]]) -> None:
+        t0 = time.perf_counter()
+        vec = index.embedder.embed_query(q)
+        t1 = time.perf_counter()
+        index.vectors.query(vec, FLOOR_K)
+        t2 = time.perf_counter()
+        scores = keyword.scores(q)
+        n = min(FLOOR_K, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        _ = top[np.argsort(-scores[top])]
+        t3 = time.perf_counter()
+        for name, seconds in (("embed", t1 - t0), ("chroma", t2 - t1), ("bm25s", t3 - t2), ("floor", t3 - t0)):
+            out[name].append(seconds * 1000)
+
+    names = ["answer", "retrieval", "langchain", "embed", "chroma", "bm25s", "floor"]
+    times: dict[str, list[float]] = {name: [] for name in names}
+    paths: list[Callable[[str], None]] = [
+        lambda q: times["answer"].append(ms(lambda: answer(q))),
+        lambda q: times["retrieval"].append(ms(lambda: service.retriever.retrieve(q))),
+        lambda q: times["langchain"].append(ms(lambda: store.similarity_search(q, k=LC_K))),
+        lambda q: floor(q, times),
+    ]
+    for q in questions[:WARMUP]:  # untimed warm-up of every path
+        answer(q)
+        service.retriever.retrieve(q)
+        store.similarity_search(q, k=LC_K)
+        floor(q, {name: [] for name in names})
+    for i, q in enumerate(questions):
+        for path in paths[i % 4 :] + paths[: i % 4]:
+            path(q)
+    return times
+
+
+def write_section(path: Path, section: str) -> None:
+    """Put `section` into `path`, replacing an existing `## Query` section and keeping everything else."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## Query\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    new, hits = pattern.subn(lambda _: section + "\n", old, count=1)
+    if not hits:
+        new = old.rstrip() + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new.rstrip() + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, required=True, help="MedQuAD JSONL file (never copied into the repo).")
+    parser.add_argument("--limit", type=int, default=5000, help="First N records added to the corpus.")
+    parser.add_argument("--questions", type=int, default=500, help="Sampled questions to time.")
+    parser.add_argument("--cache", type=Path, default=ROOT / "bench/.cache/query-index", help="Reused index folder.")
+    parser.add_argument("--write", type=Path, default=None, help="Markdown file whose `## Query` section is replaced.")
+    parser.add_argument("--note", default="", help="Free text added to the notes (e.g. other load on the machine).")
+    args = parser.parse_args()
+
+    args.cache.mkdir(parents=True, exist_ok=True)
+    sample = args.cache / f"medquad-head-{args.limit}.jsonl"
+    records = take_head(args.data, args.limit, sample)
+    settings = Settings(index_dir=args.cache / "index")
+    embedder = SentenceTransformerEmbedder(settings.embedding)
+    t0 = time.perf_counter()
+    report = ingest_paths([ROOT / "corpus", sample], settings=settings, embedder=embedder)
+    t_ingest = time.perf_counter() - t0
+    print(f"ingest: {t_ingest:.1f} s, {report.added} added, {report.unchanged} unchanged", file=sys.stderr)
+
+    questions = [r["question"] for r in random.Random(SEED).sample(records, args.questions)]
+    service = AnswerService(settings, index=Index.open(settings, embedder=embedder))
+    n_docs, n_chunks = service.index.store.count()
+    store = Chroma(client=service.index.vectors._client, collection_name=service.index.vectors.name,
+                   embedding_function=LangChainEmbeddings(embedder))
+    facts = machine_facts()
+    with TestClient(create_app(settings, service=service)) as client:
+        times = measure(service, client, store, questions)
+    service.close()
+
+    med = {name: p(v, 50) for name, v in times.items()}
+    ratio, vs_lc = med["answer"] / med["floor"], med["retrieval"] / med["langchain"]
+    labels = [("answer", "`POST /v1/answers` in-process (TestClient), full answer"),
+              ("retrieval", "retrieval alone: `service.retriever.retrieve(q)`"),
+              ("langchain", f"LangChain `Chroma.similarity_search(q, k={LC_K})`, same collection"),
+              ("floor", f"floor = embed + Chroma top-{FLOOR_K} + bm25s top-{FLOOR_K} (sum)"),
+              ("embed", "  floor: query embedding"), ("chroma", f"  floor: one Chroma query, top {FLOOR_K}"),
+              ("bm25s", f"  floor: one bm25s query + top-{FLOOR_K} selection")]
+    rows = "\n".join(f"| {text} | {med[k]:.1f} | {p(times[k], 95):.1f} |" for k, text in labels)
+    facts += [("index", f"{n_docs} documents, {n_chunks} chunks (bundled corpus + first {len(records)} MedQuAD "
+                        f"records); ingest this run {t_ingest:.1f} s ({report.added} added, "
+                        f"{report.unchanged} unchanged)"),
+              ("questions", f"{len(questions)} sampled (seed {SEED}) from those records; {WARMUP} untimed "
+                            "warm-up queries per path")]
+    composition = med["answer"] - med["retrieval"]
+    notes = [
+        f"Answer p50 is {ratio:.2f}× the floor p50, so the ≤ 1.5× goal is {'met' if ratio <= 1.5 else 'not met'}; "
+        f"retrieval p50 is {vs_lc:.2f}× LangChain's `similarity_search` p50.",
+        f"Of the floor's {med['floor']:.1f} ms median, the query embedding takes {med['embed']:.1f} ms, "
+        f"Chroma {med['chroma']:.1f} ms and bm25s {med['bm25s']:.1f} ms; the full answer adds "
+        f"{composition:.1f} ms (p50 difference) over retrieval for composition, citations, storing the answer "
+        "and the in-process HTTP round trip.",
+        "Each question runs every path once, the order rotating between questions; single run.",
+    ]
+    if args.note:
+        notes.append(args.note)
+    command = shlex.join([".venv/bin/python", "bench/query.py", *sys.argv[1:]])
+    table = "\n".join(f"| {k} | {v} |" for k, v in facts)
+    section = (f"## Query\n\nCommand (from the repository root):\n\n```\n{command}\n```\n\n"
+               f"| Fact | Value |\n|---|---|\n{table}\n\n"
+               f"| Path | p50 (ms) | p95 (ms) |\n|---|---|---|\n{rows}\n"
+               f"| **answer p50 / floor p50 (goal ≤ 1.5×)** | {ratio:.2f}× | |\n"
+               f"| retrieval p50 / LangChain p50 | {vs_lc:.2f}× | |\n\n" + " ".join(notes) + "\n")
+    print(section)
+    if args.write:
+        write_section(args.write, section)
+
+
+if __name__ == "__main__":
+    main()
