@@ -45,5 +45,5 @@ def test_reranker_orders_evidence_by_cross_encoder_score(
 
 
 def test_missing_reranker_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RetrievalError, match="no config.json"):
+    with pytest.raises(RetrievalError, match=r"no config\.json"):
         CrossEncoderReranker(tmp_path / "nowhere")
