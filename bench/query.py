@@ -50,13 +50,8 @@ class LangChainEmbeddings(Embeddings):
 
 def take_head(data: Path, limit: int, out: Path) -> list[dict[str, Any]]:
     """The first `limit` records of a JSONL file, written to `out` (only rewritten when they changed)."""
-    lines: list[str] = []
     with data.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                lines.append(line.rstrip("\n") + "\n")
-            if len(lines) >= limit:
-                break
+        lines = [line.rstrip("\n") + "\n" for line in handle if line.strip()][:limit]
     text = "".join(lines)
     if not out.exists() or out.read_text(encoding="utf-8") != text:
         out.write_text(text, encoding="utf-8")
@@ -124,14 +119,12 @@ def measure(service: AnswerService, client: TestClient, store: Chroma, questions
         lambda q: times["langchain"].append(ms(lambda: store.similarity_search(q, k=LC_K))),
         lambda q: floor(q, times),
     ]
-    for q in questions[:WARMUP]:  # untimed warm-up of every path
-        answer(q)
-        service.retriever.retrieve(q)
-        store.similarity_search(q, k=LC_K)
-        floor(q, {name: [] for name in names})
-    for i, q in enumerate(questions):
+    for i, q in enumerate(questions[:WARMUP] + questions):
         for path in paths[i % 4 :] + paths[: i % 4]:
             path(q)
+        if i == WARMUP - 1:  # the warm-up queries are not timed
+            for values in times.values():
+                values.clear()
     return times
 
 
