@@ -14,13 +14,18 @@ START, END = "<!-- table:start -->", "<!-- table:end -->"
 
 def table() -> str:
     """The Markdown table of every corpus document."""
-    rows = ["| id | issuer | year | specialty | audience | topic | words |", "| --- | --- | ---: | --- | --- | --- | ---: |"]
+    rows = [
+        "| id | issuer | year | specialty | audience | topic | words |",
+        "| --- | --- | ---: | --- | --- | --- | ---: |",
+    ]
     for path in sorted(ROOT.glob("corpus/*/*.md")):
         meta, body = parse_front_matter(path.read_text(encoding="utf-8"))
         topic = (meta.get("topics") or [""])[0]
         words = len(re.findall(r"\S+", body))
-        rows.append(f"| {meta['id']} | {meta['issuer']} | {meta['year']} | {meta.get('specialty', '')} | "
-                    f"{meta.get('audience', 'clinician')} | {topic} | {words} |")
+        rows.append(
+            f"| {meta['id']} | {meta['issuer']} | {meta['year']} | {meta.get('specialty', '')} | "
+            f"{meta.get('audience', 'clinician')} | {topic} | {words} |"
+        )
     return "\n".join(rows)
 
 
