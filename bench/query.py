@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from fastapi.testclient import TestClient
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
@@ -52,73 +53,68 @@ def take_head(data: Path, limit: int, out: Path) -> list[dict[str, Any]]:
     """The first `limit` records of a JSONL file, written to `out` (only rewritten when they changed)."""
     with data.open(encoding="utf-8") as handle:
         lines = [line.rstrip("\n") + "\n" for line in handle if line.strip()][:limit]
-    text = "".join(lines)
-    if not out.exists() or out.read_text(encoding="utf-8") != text:
-        out.write_text(text, encoding="utf-8")
+    out.write_text("".join(lines), encoding="utf-8")  # unchanged records are skipped by the incremental ingest
     return [json.loads(line) for line in lines]
 
 
 def machine_facts() -> list[tuple[str, str]]:
     """CPU, memory, runtime facts and the load average before measuring."""
-    import torch
-
     cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     mem = re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
-    return [
-        ("nproc", str(os.cpu_count())),
-        ("CPU", cpu.group(1).strip() if cpu else "unknown"),
-        ("RAM", f"{int(mem.group(1)) / 1024**2:.1f} GiB" if mem else "unknown"),
-        ("torch threads", str(torch.get_num_threads())),
-        ("Python", platform.python_version()),
-        ("date (UTC)", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")),
-        ("load average 1/5/15 min before timing", " / ".join(f"{x:.2f}" for x in os.getloadavg())),
-    ]
+    return [("nproc", str(os.cpu_count())), ("CPU", cpu.group(1).strip() if cpu else "unknown"),
+            ("RAM", f"{int(mem.group(1)) / 1024**2:.1f} GiB" if mem else "unknown"),
+            ("torch threads", str(torch.get_num_threads())), ("Python", platform.python_version()),
+            ("date (UTC)", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")),
+            ("load average 1/5/15 min before timing", " / ".join(f"{x:.2f}" for x in os.getloadavg()))]
 
 
-def ms(fn: Callable[[], object]) -> float:
-    """Wall time of one call in milliseconds."""
-    t0 = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t0) * 1000
-
-
-def p(values: list[float], q: float) -> float:
-    """The q-th percentile."""
-    return float(np.percentile(values, q))
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by every other process, keyed by pid and command line."""
+    out: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if cmd and int(stat.parent.name) != os.getpid():
+            out[f"{stat.parent.name} `{cmd[:70]}`"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def measure(service: AnswerService, client: TestClient, store: Chroma, questions: list[str]) -> dict[str, list[float]]:
     """Per-question wall times (ms) of every path; the order of the paths rotates between questions."""
-    index = service.index
-    keyword = index.keyword()
+    index, keyword = service.index, service.index.keyword()
+    times: dict[str, list[float]] = {k: [] for k in ("answer", "retrieval", "langchain", "floor")}
 
     def answer(q: str) -> None:
         response = client.post("/v1/answers", json={"question": q})
         if response.status_code != 200:
             raise RuntimeError(f"POST /v1/answers returned {response.status_code}: {response.text[:200]}")
 
-    def floor(q: str, out: dict[str, list[float]]) -> None:
+    def floor(q: str) -> None:  # the three steps timed alone, then summed
         t0 = time.perf_counter()
         vec = index.embedder.embed_query(q)
         t1 = time.perf_counter()
         index.vectors.query(vec, FLOOR_K)
         t2 = time.perf_counter()
         scores = keyword.scores(q)
-        n = min(FLOOR_K, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
+        top = np.argpartition(-scores, min(FLOOR_K, len(scores)) - 1)[:FLOOR_K]
         _ = top[np.argsort(-scores[top])]
         t3 = time.perf_counter()
-        for name, seconds in (("embed", t1 - t0), ("chroma", t2 - t1), ("bm25s", t3 - t2), ("floor", t3 - t0)):
-            out[name].append(seconds * 1000)
+        for name, seconds in (("embed", t1 - t0), ("chroma", t2 - t1), ("bm25s", t3 - t2)):
+            times.setdefault(name, []).append(seconds * 1000)
+        times["floor"].append((t3 - t0) * 1000)
 
-    names = ["answer", "retrieval", "langchain", "embed", "chroma", "bm25s", "floor"]
-    times: dict[str, list[float]] = {name: [] for name in names}
-    paths: list[Callable[[str], None]] = [
-        lambda q: times["answer"].append(ms(lambda: answer(q))),
-        lambda q: times["retrieval"].append(ms(lambda: service.retriever.retrieve(q))),
-        lambda q: times["langchain"].append(ms(lambda: store.similarity_search(q, k=LC_K))),
-        lambda q: floor(q, times),
-    ]
+    def timed(name: str, fn: Callable[[str], object]) -> Callable[[str], None]:
+        def run(q: str) -> None:
+            t0 = time.perf_counter()
+            fn(q)
+            times[name].append((time.perf_counter() - t0) * 1000)
+        return run
+
+    paths = [timed("answer", answer), timed("retrieval", service.retriever.retrieve),
+             timed("langchain", lambda q: store.similarity_search(q, k=LC_K)), floor]
     for i, q in enumerate(questions[:WARMUP] + questions):
         for path in paths[i % 4 :] + paths[: i % 4]:
             path(q)
@@ -131,12 +127,10 @@ def measure(service: AnswerService, client: TestClient, store: Chroma, questions
 def write_section(path: Path, section: str) -> None:
     """Put `section` into `path`, replacing an existing `## Query` section and keeping everything else."""
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Query\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    new, hits = pattern.subn(lambda _: section + "\n", old, count=1)
-    if not hits:
-        new = old.rstrip() + "\n\n" + section
+    new, hits = re.subn(r"^## Query\n.*?(?=^## |\Z)", lambda _: section + "\n", old, count=1,
+                        flags=re.MULTILINE | re.DOTALL)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new.rstrip() + "\n", encoding="utf-8")
+    path.write_text((new if hits else old.rstrip() + "\n\n" + section).rstrip() + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -146,7 +140,6 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=500, help="Sampled questions to time.")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench/.cache/query-index", help="Reused index folder.")
     parser.add_argument("--write", type=Path, default=None, help="Markdown file whose `## Query` section is replaced.")
-    parser.add_argument("--note", default="", help="Free text added to the notes (e.g. other load on the machine).")
     args = parser.parse_args()
 
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -157,44 +150,41 @@ def main() -> None:
     t0 = time.perf_counter()
     report = ingest_paths([ROOT / "corpus", sample], settings=settings, embedder=embedder)
     t_ingest = time.perf_counter() - t0
-    print(f"ingest: {t_ingest:.1f} s, {report.added} added, {report.unchanged} unchanged", file=sys.stderr)
-
     questions = [r["question"] for r in random.Random(SEED).sample(records, args.questions)]
     service = AnswerService(settings, index=Index.open(settings, embedder=embedder))
     n_docs, n_chunks = service.index.store.count()
     store = Chroma(client=service.index.vectors._client, collection_name=service.index.vectors.name,
                    embedding_function=LangChainEmbeddings(embedder))
-    facts = machine_facts()
+    facts, before, t0 = machine_facts(), cpu_seconds(), time.perf_counter()
     with TestClient(create_app(settings, service=service)) as client:
         times = measure(service, client, store, questions)
+    elapsed, after = time.perf_counter() - t0, cpu_seconds()
     service.close()
+    busy = [f"{k} ({(v - before.get(k, 0.0)) / elapsed:.0%} of a core)" for k, v in after.items()
+            if v - before.get(k, 0.0) > 0.2 * elapsed]
 
-    med = {name: p(v, 50) for name, v in times.items()}
+    med = {name: float(np.percentile(v, 50)) for name, v in times.items()}
     ratio, vs_lc = med["answer"] / med["floor"], med["retrieval"] / med["langchain"]
     labels = [("answer", "`POST /v1/answers` in-process (TestClient), full answer"),
               ("retrieval", "retrieval alone: `service.retriever.retrieve(q)`"),
               ("langchain", f"LangChain `Chroma.similarity_search(q, k={LC_K})`, same collection"),
               ("floor", f"floor = embed + Chroma top-{FLOOR_K} + bm25s top-{FLOOR_K} (sum)"),
-              ("embed", "  floor: query embedding"), ("chroma", f"  floor: one Chroma query, top {FLOOR_K}"),
-              ("bm25s", f"  floor: one bm25s query + top-{FLOOR_K} selection")]
-    rows = "\n".join(f"| {text} | {med[k]:.1f} | {p(times[k], 95):.1f} |" for k, text in labels)
+              ("embed", "floor: query embedding"), ("chroma", f"floor: one Chroma query, top {FLOOR_K}"),
+              ("bm25s", f"floor: one bm25s query + top-{FLOOR_K} selection")]
+    rows = "\n".join(f"| {text} | {med[k]:.1f} | {np.percentile(times[k], 95):.1f} |" for k, text in labels)
     facts += [("index", f"{n_docs} documents, {n_chunks} chunks (bundled corpus + first {len(records)} MedQuAD "
-                        f"records); ingest this run {t_ingest:.1f} s ({report.added} added, "
-                        f"{report.unchanged} unchanged)"),
-              ("questions", f"{len(questions)} sampled (seed {SEED}) from those records; {WARMUP} untimed "
-                            "warm-up queries per path")]
-    composition = med["answer"] - med["retrieval"]
-    notes = [
-        f"Answer p50 is {ratio:.2f}× the floor p50, so the ≤ 1.5× goal is {'met' if ratio <= 1.5 else 'not met'}; "
+                        f"records); ingest in this run {t_ingest:.1f} s ({report.added} added, {report.unchanged} "
+                        "unchanged)"), ("questions", f"{len(questions)} sampled (seed {SEED}) from those records, "
+                                        f"plus {WARMUP} untimed warm-up queries; timing took {elapsed:.0f} s")]
+    notes = [f"Answer p50 is {ratio:.2f}× the floor p50, so the ≤ 1.5× goal is {'met' if ratio <= 1.5 else 'not met'}; "
         f"retrieval p50 is {vs_lc:.2f}× LangChain's `similarity_search` p50.",
         f"Of the floor's {med['floor']:.1f} ms median, the query embedding takes {med['embed']:.1f} ms, "
         f"Chroma {med['chroma']:.1f} ms and bm25s {med['bm25s']:.1f} ms; the full answer adds "
-        f"{composition:.1f} ms (p50 difference) over retrieval for composition, citations, storing the answer "
-        "and the in-process HTTP round trip.",
-        "Each question runs every path once, the order rotating between questions; single run.",
-    ]
-    if args.note:
-        notes.append(args.note)
+        f"{med['answer'] - med['retrieval']:.1f} ms (p50 difference) over retrieval for composition, citations, "
+        "storing the answer and the in-process HTTP round trip.",
+        "Every question runs each path once, the order rotating between questions; single run.",
+        ("Other processes busy during timing (> 20 % of a core): " + "; ".join(busy) + ".") if busy
+        else "No other process used more than 20 % of a core during timing."]
     command = shlex.join([".venv/bin/python", "bench/query.py", *sys.argv[1:]])
     table = "\n".join(f"| {k} | {v} |" for k, v in facts)
     section = (f"## Query\n\nCommand (from the repository root):\n\n```\n{command}\n```\n\n"

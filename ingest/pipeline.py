@@ -79,11 +79,12 @@ def ingest_paths(
                     report.updated += 1
         _write(index, todo, settings, report, progress)
         if prune:
-            failed = tuple(f.source.split(":")[0] for f in report.failures)
+            # A document whose file failed to load this time is kept: a parse error must not delete data.
+            failed = {_source_file(f.source) for f in report.failures}
             gone = [
                 doc_id
                 for doc_id, (_, source) in stored.items()
-                if doc_id not in seen and not source.startswith(failed or ("\0",))
+                if doc_id not in seen and _source_file(source) not in failed
             ]
             deleted = index.store.delete_documents(gone)
             report.removed = len(gone)
@@ -93,6 +94,12 @@ def ingest_paths(
     finally:
         index.close()
     return report
+
+
+def _source_file(source: str) -> str:
+    """The file of a document source ("path" or "path:line" for JSON Lines records)."""
+    head, _, tail = source.rpartition(":")
+    return head if head and tail.isdigit() else source
 
 
 def _write(
