@@ -51,7 +51,7 @@ class IngestSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """Hybrid retrieval: dense + keyword, fused, de-duplicated and diversified."""
 
-    top_k: int = Field(8, ge=1, le=50, description="Passages handed to composition.")
+    top_k: int = Field(12, ge=1, le=50, description="Passages handed to composition.")
     candidates: int = Field(50, ge=5, le=500, description="Candidates taken from each retriever before fusion.")
     fusion: Literal["weighted", "rrf", "dense", "bm25"] = Field(
         "weighted",
@@ -62,7 +62,7 @@ class RetrievalSettings(BaseModel):
         0.1, ge=0.0, le=2.0, description="Weight of query-to-section-title cosine (symptoms vs treatment...)."
     )
     rrf_k: int = Field(60, ge=1, description="k of reciprocal rank fusion.")
-    mmr_lambda: float = Field(0.8, ge=0.0, le=1.0, description="1 = pure relevance, lower = more diversity.")
+    mmr_lambda: float = Field(0.85, ge=0.0, le=1.0, description="1 = pure relevance, lower = more diversity.")
     duplicate_cosine: float = Field(0.97, ge=0.5, le=1.0, description="Passages this similar are collapsed.")
     audience_boost: float = Field(0.05, ge=0.0, le=0.5, description="Score bonus for the reader's audience.")
     superseded_penalty: float = Field(0.85, ge=0.0, le=1.0, description="Score factor for superseded guidelines.")

@@ -95,6 +95,17 @@ def confidence_of(evidence: list[Evidence], query_vector: npt.NDArray[np.float32
     return max(float(e.passage_vector @ query_vector) for e in evidence)
 
 
+def _offset_in_section(ev: Evidence, sentence: int) -> int:
+    """Characters between the section heading and a sentence: digests state the key point of a section first."""
+    text = ev.document.text
+    start = ev.chunk.start + ev.chunk.sentences[sentence].start
+    heading = text.rfind("\n#", 0, start)
+    if heading < 0:
+        return start
+    line_end = text.find("\n", heading + 1)
+    return max(0, start - line_end)
+
+
 class ExtractiveComposer:
     """Picks answering sentences from the evidence, cites each to its guideline, groups key points by section."""
 
@@ -198,6 +209,7 @@ class ExtractiveComposer:
                 if ev.superseded_by:
                     score -= 0.05
                 score -= meta_penalty
+                score += 0.03 * max(0.0, 1.0 - _offset_in_section(ev, i) / 500)
                 out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score))
         if len(out) > 1:
             # Centrality (LexRank-like): sentences close to the other strong candidates carry the answer's core.
@@ -239,4 +251,14 @@ class ExtractiveComposer:
                 per_section[c.section] = per_section.get(c.section, 0) + 1
             if len(lead) == n:
                 break
-        return lead
+        # Reading order: documents by their best sentence, then each document's sentences in text order.
+        doc_rank = {}
+        for c in lead:
+            doc_rank.setdefault(c.evidence.document.id, len(doc_rank))
+        return sorted(
+            lead,
+            key=lambda c: (
+                doc_rank[c.evidence.document.id],
+                c.evidence.chunk.start + c.evidence.chunk.sentences[c.index].start,
+            ),
+        )

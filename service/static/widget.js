@@ -27,6 +27,7 @@
     sentence.citations.forEach(function (n) {
       span.appendChild(el("a", { "class": "mc-cite", href: "#" + uid + "-ref-" + n, text: "[" + n + "]" }));
     });
+    span.appendChild(document.createTextNode(" "));
     return span;
   }
 

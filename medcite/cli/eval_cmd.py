@@ -1,0 +1,112 @@
+"""`medcite eval`: offline retrieval, answer, citation and abstention metrics against gold sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from medcite.cli.common import RichProgress, rich_progress
+
+
+def _table(rows: list[dict[str, object]], set_name: str) -> Table:
+    group = [r for r in rows if r["set"] == set_name]
+    table = Table(title=f"{set_name} ({group[0]['questions']} questions, {group[0]['out_of_scope']} out of scope)")
+    table.add_column("metric")
+    for row in group:
+        table.add_column(str(row["system"]), justify="right")
+    skip = {"system", "set", "questions", "out_of_scope"}
+    for metric in dict.fromkeys(k for r in group for k in r if k not in skip):
+        values = [r.get(metric) for r in group]
+        table.add_row(metric, *("–" if not isinstance(v, float) else f"{v:.3f}" if v < 10 else f"{v:.0f}"
+                                for v in values))
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    """Add the eval command to the app."""
+
+    @app.command("eval")
+    def eval_command(
+        gold: Annotated[list[Path] | None, typer.Option("--gold", help="Gold JSON Lines file (repeatable).")] = None,
+        systems: Annotated[str, typer.Option(help="Comma-separated systems: bm25, dense, hybrid, rrf.")
+                           ] = "bm25,dense,hybrid,rrf",
+        limit: Annotated[int | None, typer.Option(help="Questions sampled per gold set (default: all).")] = None,
+        sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of the question sample.")] = 13,
+        out: Annotated[Path, typer.Option(help="Output folder (metrics.json, records.jsonl, report.html).")
+                       ] = Path("eval-out"),
+        cache: Annotated[Path, typer.Option(help="Folder of cached eval indexes.")] = Path(".medcite/eval-cache"),
+        corpus: Annotated[Path | None, typer.Option(help="Guideline corpus added to every index.")] = None,
+        baseline: Annotated[Path | None, typer.Option(help="metrics.json to compare against.")] = None,
+        tolerance: Annotated[float, typer.Option(help="Largest allowed drop versus the baseline.")] = 0.01,
+        k: Annotated[int, typer.Option("--k", help="Passages retrieved for the ranking metrics.")] = 20,
+        index_limit: Annotated[int | None, typer.Option(
+            "--index-limit", help="Index only a seeded sample of N records of each gold set (fast CI runs).")] = None,
+        out_of_scope: Annotated[Path | None, typer.Option(
+            "--out-of-scope", help="Out-of-scope questions JSONL (default: the bundled set).")] = None,
+        rare_limit: Annotated[int, typer.Option(
+            "--rare-limit", help="Rare-disease out-of-scope questions over the corpus alone.")] = 100,
+        calibrate: Annotated[bool, typer.Option(
+            "--calibrate", help="Also report the abstention threshold that maximises balanced accuracy.")] = False,
+    ) -> None:
+        """Evaluate systems on gold sets; resumes from records.jsonl; non-zero exit on baseline regressions."""
+        from eval import (
+            EvalOptions,
+            Runner,
+            abstention_threshold,
+            aggregate,
+            compare,
+            parse_systems,
+            read_metrics,
+            write_metrics,
+            write_report,
+        )
+        from eval.oos import DEFAULT_OOS
+        from ingest import SentenceTransformerEmbedder
+        from medcite.config import get_settings
+        from medcite.errors import InvalidInputError
+
+        if not gold and corpus is None:
+            raise InvalidInputError("give at least one --gold file (or --corpus for the out-of-scope check)")
+        options = EvalOptions(
+            gold=tuple(gold or ()), systems=tuple(parse_systems([s.strip() for s in systems.split(",") if s.strip()])),
+            limit=limit, seed=sample_seed, out=out, cache=cache, corpus=corpus, k=k, index_limit=index_limit,
+            out_of_scope=out_of_scope or DEFAULT_OOS, rare_limit=rare_limit)
+        settings = get_settings()
+        embedder = SentenceTransformerEmbedder(settings.embedding)
+        with rich_progress() as bar:
+            runner = Runner(options, settings=settings, embedder=embedder, progress=RichProgress(bar))
+            results = runner.run()
+        rows = aggregate(results)
+        out.mkdir(parents=True, exist_ok=True)
+        write_metrics(rows, out / "metrics.json")
+        write_report(out / "report.html", rows, results)
+        console = Console()
+        flat = [r.to_dict() for r in rows]
+        for set_name in dict.fromkeys(r.set for r in rows):
+            console.print(_table(flat, set_name))
+        typer.echo(f"wrote {out / 'metrics.json'}, {out / 'records.jsonl'}, {out / 'report.html'}")
+        if calibrate:
+            system = "hybrid" if any(s.name == "hybrid" for s in options.systems) else options.systems[0].name
+            best, per_set = abstention_threshold(results, system=system)
+            report = {"system": system, "recommended_abstain_threshold": best.threshold,
+                      "overall": best.__repr__(), "per_set": {s: t.__repr__() for s, t in per_set.items()}}
+            (out / "calibration.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            typer.echo(f"abstention threshold {best.threshold:.3f}: balanced accuracy {best.balanced_accuracy:.3f}, "
+                       f"answerable abstained {best.false_negative_rate:.3f}, "
+                       f"out-of-scope answered {best.false_positive_rate:.3f} "
+                       f"({best.positives} answerable, {best.negatives} out-of-scope, system {system})")
+        if baseline is not None:
+            regressions = compare(rows, read_metrics(baseline), tolerance)
+            err = Console(stderr=True)
+            for reg in regressions:
+                err.print(f"[red]regression[/red] {reg.describe()}", highlight=False)
+            if regressions:
+                err.print(f"{len(regressions)} metric(s) fell by more than {tolerance} versus {baseline}",
+                          highlight=False)
+                raise typer.Exit(1)
+            typer.echo(f"no metric fell by more than {tolerance} versus {baseline}")
