@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.embedding import ChunkVectors, Embedder, Matrix
+from ingest.embedding import ChunkVectors, Embedder
 from ingest.models import Chunk, Document
 from medcite.config import EmbeddingSettings, Settings
 from medcite.errors import IndexStoreError, RetrievalError
@@ -135,22 +135,13 @@ class ChromaIndex:
         """Number of vectors."""
         return int(self.collection.count())
 
-    def query(
-        self, vector: np.ndarray, n: int, where: Where | None = None
-    ) -> tuple[list[str], list[float], Matrix]:
-        """Nearest chunks: ids, cosine similarities and their passage vectors."""
-        n = max(1, min(n, self.count()))
+    def query(self, vector: np.ndarray, n: int, where: Where | None = None) -> tuple[list[str], list[float]]:
+        """Nearest chunks: ids and cosine similarities."""
         try:
             res = self.collection.query(
-                query_embeddings=[vector],
-                n_results=n,
-                where=where or None,
-                include=["distances", "embeddings"],
+                query_embeddings=[vector], n_results=max(1, n), where=where or None, include=["distances"]
             )
         except ValueError as exc:
             raise RetrievalError(f"bad filter: {exc}") from None
-        ids = list(res["ids"][0])
-        sims = [1.0 - float(d) for d in res["distances"][0]]
-        embeddings = res["embeddings"][0] if res.get("embeddings") is not None else []
-        vectors = np.asarray(embeddings, dtype=np.float32).reshape(len(ids), -1)
-        return ids, sims, vectors
+        distances = res["distances"][0] if res.get("distances") else []
+        return list(res["ids"][0]), [1.0 - float(d) for d in distances]

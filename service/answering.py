@@ -83,11 +83,12 @@ class AnswerService:
         """Answer a question (a follow-up when conversation_id names an earlier conversation)."""
         t0 = time.perf_counter()
         question = self.validate(question, filters)
+        new_conversation = not conversation_id
         if conversation_id:
             history = self.conversations.history(conversation_id)
         else:
             history = []
-            conversation_id = self.conversations.start()
+            conversation_id = new_id()
         query = self.rewriter.rewrite(question, history)
         retrieved = self.retriever.retrieve(query, filters=filters, audience=audience)
         t1 = time.perf_counter()
@@ -126,7 +127,7 @@ class AnswerService:
             "compose": round((t2 - t1) * 1000, 2),
         }
         topic = self._topic(answer) or (history[-1].topic if history else "")
-        self.conversations.save(answer, topic)
+        self.conversations.save(answer, topic, new_conversation=new_conversation)
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
         return answer
 

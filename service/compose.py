@@ -252,7 +252,7 @@ class ExtractiveComposer:
             if len(lead) == n:
                 break
         # Reading order: documents by their best sentence, then each document's sentences in text order.
-        doc_rank = {}
+        doc_rank: dict[str, int] = {}
         for c in lead:
             doc_rank.setdefault(c.evidence.document.id, len(doc_rank))
         return sorted(

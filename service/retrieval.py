@@ -128,7 +128,7 @@ class HybridRetriever:
 
         candidates: set[int] = set()
         if s.fusion != "bm25":
-            ids, _, _ = cat.index.vectors.query(qv, s.candidates, chroma_where(filters))
+            ids, _ = cat.index.vectors.query(qv, s.candidates, chroma_where(filters))
             candidates.update(cat.position[i] for i in ids if i in cat.position)
         t2 = time.perf_counter()
         timings["dense"] = (t2 - t1) * 1000
