@@ -82,7 +82,7 @@ def load_gold(path: Path) -> GoldSet:
         raise CorpusError(f"{path}: no such gold file")
     data = path.read_bytes()
     records: list[GoldRecord] = []
-    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+    for number, line in enumerate(data.decode("utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -175,7 +175,10 @@ class HybridRetriever:
         if s.fusion == "rrf":
             dense_rank = np.argsort(np.argsort(-dense))
             kw_rank = np.argsort(np.argsort(-kw))
-            return 1.0 / (s.rrf_k + 1 + dense_rank) + np.where(kw > 0, 1.0 / (s.rrf_k + 1 + kw_rank), 0.0)
+            rrf = 1.0 / (s.rrf_k + 1 + dense_rank) + np.where(kw > 0, 1.0 / (s.rrf_k + 1 + kw_rank), 0.0)
+            # Rescaled so the best possible item scores 1, like the other fusions: the section, audience and
+            # MMR terms added later are on that scale and would otherwise swamp RRF's ~1/60 values.
+            return rrf * (s.rrf_k + 1) / 2
         # Weighted: cosine plus max-normalised BM25, which keeps dense's calibrated scale at the top.
         return dense.astype(np.float64) + s.keyword_weight * (kw / kw_max)
 

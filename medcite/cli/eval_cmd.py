@@ -50,6 +50,8 @@ def register(app: typer.Typer) -> None:
             "--out-of-scope", help="Out-of-scope questions JSONL (default: the bundled set).")] = None,
         rare_limit: Annotated[int, typer.Option(
             "--rare-limit", help="Rare-disease out-of-scope questions over the corpus alone.")] = 100,
+        oos_corpus: Annotated[Path | None, typer.Option(
+            "--oos-corpus", help="Corpus indexed alone for the out-of-scope row (default: --corpus).")] = None,
         calibrate: Annotated[bool, typer.Option(
             "--calibrate", help="Also report the abstention threshold that maximises balanced accuracy.")] = False,
     ) -> None:
@@ -70,12 +72,13 @@ def register(app: typer.Typer) -> None:
         from medcite.config import get_settings
         from medcite.errors import InvalidInputError
 
-        if not gold and corpus is None:
+        if not gold and corpus is None and oos_corpus is None:
             raise InvalidInputError("give at least one --gold file (or --corpus for the out-of-scope check)")
         options = EvalOptions(
             gold=tuple(gold or ()), systems=tuple(parse_systems([s.strip() for s in systems.split(",") if s.strip()])),
             limit=limit, seed=sample_seed, out=out, cache=cache, corpus=corpus, k=k, index_limit=index_limit,
-            out_of_scope=out_of_scope or DEFAULT_OOS, rare_limit=rare_limit)
+            out_of_scope=out_of_scope or DEFAULT_OOS, rare_limit=rare_limit,
+            scope_corpus=oos_corpus)
         settings = get_settings()
         embedder = SentenceTransformerEmbedder(settings.embedding)
         with rich_progress() as bar:
