@@ -121,6 +121,7 @@ class StatementJudge:
 
     def judge(self, statements: Sequence[str], sentences: Sequence[str]) -> StatementScores:
         """Score answer sentences against reference statements."""
+        self.vectors([*statements, *sentences])  # one encode call for both sides
         sims = self.similarity(statements, sentences)
         polarity_s = np.asarray([negated(t) for t in statements], dtype=bool)
         polarity_a = np.asarray([negated(t) for t in sentences], dtype=bool)

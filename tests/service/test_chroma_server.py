@@ -5,18 +5,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ingest import Index, SentenceTransformerEmbedder, ingest_paths
 from medcite.config import Settings, StorageSettings
 from service import AnswerService
 
-from .conftest import free_port
+from .conftest import free_port, wait_for_http
 
 
 @pytest.fixture()
@@ -31,16 +29,7 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "chroma run exited"
-            assert time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
+        wait_for_http(f"{url}/api/v2/heartbeat", proc, timeout=60)
         yield url
     finally:
         proc.terminate()

@@ -6,13 +6,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import free_port
+from .conftest import free_port, wait_for_http
 
 
 def medcite(*args: str) -> subprocess.CompletedProcess[str]:
@@ -66,16 +65,7 @@ def test_serve_answers_over_http(fixture_index: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else "serve exited"
-            assert time.monotonic() < deadline, "serve did not become ready"
-            time.sleep(0.3)
+        wait_for_http(f"{url}/readyz", proc, timeout=120)  # type: ignore[arg-type]
         answer = httpx.post(
             f"{url}/v1/answers", json={"question": "What reliever should adults with asthma use?"}, timeout=60
         ).json()
