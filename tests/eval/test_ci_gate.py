@@ -36,8 +36,12 @@ def test_dev_subset_does_not_regress(tmp_path: Path) -> None:
     args = ci_command(tmp_path / "out", cache)
     if not update:
         args += ["--baseline", str(BASELINE), "--tolerance", TOLERANCE]
+    # One torch thread: on a shared 2-core runner, two spinning threads per process make single-query
+    # encodes ~10x slower; metrics do not depend on it.
+    env = {"MEDCITE_EMBEDDING__THREADS": "1", "OMP_NUM_THREADS": "1", **os.environ,
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     run = subprocess.run([sys.executable, "-m", "medcite.cli", *args], capture_output=True, text=True,
-                         timeout=900, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+                         timeout=900, cwd=ROOT, env=env)
     assert run.returncode == 0, f"regressions versus {BASELINE}:\n{run.stderr[-3000:]}"
     rows = json.loads((tmp_path / "out" / "metrics.json").read_text())
     if update:
