@@ -77,12 +77,67 @@ class ComposeSettings(BaseModel):
     summary_sentences: int = Field(4, ge=1, le=4, description="Sentences in the lead summary (2-4).")
     key_points: int = Field(8, ge=0, le=20, description="Most key-point items.")
     min_sentence_score: float = Field(0.35, ge=0.0, le=1.0, description="Sentences below this similarity are dropped.")
-    abstain_threshold: float = Field(
-        0.45,
-        ge=0.0,
-        le=1.0,
-        description="Abstain when the best evidence scores below this (calibrated, see docs).",
+    lexical_weight: float = Field(
+        0.25, ge=0.0, le=2.0, description="Weight of the IDF-weighted share of question words a sentence uses."
     )
+    first_lexical_weight: float = Field(
+        0.3, ge=0.0, le=2.0, description="Extra weight of question-word share when choosing the first lead sentence."
+    )
+    subject_weight: float = Field(0.05, ge=0.0, le=1.0, description="Bonus for a sentence naming the subject.")
+    ask_weight: float = Field(
+        0.06, ge=0.0, le=1.0, description="Bonus for a sentence answering the kind of ask (a dose, a duration)."
+    )
+    population_weight: float = Field(
+        0.08, ge=0.0, le=1.0, description="Bonus for a sentence naming the population asked about (pregnancy...)."
+    )
+
+
+ASK_NAMES = ("interaction", "comparison", "pregnancy", "time_window", "dose", "duration", "screening", "monitoring",
+             "first_line", "diagnosis", "prevention", "treatment", "definition", "other")
+
+
+class AnswerabilitySettings(BaseModel):
+    """When to answer: every threshold of the gate (calibrated by `medcite eval --calibrate`, see docs)."""
+
+    min_cosine: float = Field(
+        0.45, ge=0.0, le=1.0, description="Abstain when the best passage's cosine to the question is below this."
+    )
+    unknown_zipf_max: float = Field(
+        3.5, ge=0.0, le=8.0,
+        description="A question word found nowhere in the corpus and rarer than this in English (Zipf scale) is "
+        "taken as an uncovered subject.",
+    )
+    min_term_coverage: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Least IDF-weighted share of the question's content words found in the on-topic passages.",
+    )
+    min_sentence_coverage: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Interaction and comparison questions need one sentence covering this share of their words.",
+    )
+    coverage_passages: int = Field(3, ge=1, le=20, description="On-topic passages the coverage is measured over.")
+    require_ask_evidence: list[str] = Field(
+        default_factory=lambda: ["dose", "duration", "time_window", "interaction", "comparison"],
+        description="Asks that abstain unless an on-topic sentence answers that kind of ask (a dose, a duration).",
+    )
+    require_population_evidence: bool = Field(
+        True, description="A population in the question (pregnancy, children) must be addressed by on-topic evidence."
+    )
+    typo_min_length: int = Field(5, ge=3, le=20, description="Shortest word a typo correction is tried on.")
+    typo_long_length: int = Field(9, ge=4, le=30, description="Words this long may be corrected by typo_max_edits.")
+    typo_max_edits: int = Field(2, ge=0, le=3, description="Most edits for long words (shorter words: one edit).")
+    typo_max_zipf: float = Field(3.0, ge=0.0, le=8.0, description="Only words rarer than this may be typos.")
+    subject_boost: float = Field(
+        0.08, ge=0.0, le=1.0, description="Retrieval bonus for passages of the documents about the subject."
+    )
+
+    @field_validator("require_ask_evidence")
+    @classmethod
+    def _asks(cls, value: list[str]) -> list[str]:
+        unknown = [a for a in value if a not in ASK_NAMES]
+        if unknown:
+            raise ValueError(f"unknown asks {unknown}; known: {', '.join(ASK_NAMES)}")
+        return value
 
 
 class ApiSettings(BaseModel):
@@ -109,6 +164,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     compose: ComposeSettings = Field(default_factory=ComposeSettings)
+    answerability: AnswerabilitySettings = Field(default_factory=AnswerabilitySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @model_validator(mode="after")

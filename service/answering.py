@@ -8,12 +8,15 @@ import time
 from ingest import Index
 from medcite.config import Settings
 from medcite.errors import InvalidInputError
-from service.compose import Composer, ExtractiveComposer
+from service.answerability import AnswerabilityGate
+from service.compose import Composer, Composition, ExtractiveComposer
 from service.conversations import ConversationStore, new_id, now_iso
 from service.followup import FollowUpRewriter
-from service.models import Answer, Audience, Filters, ReviewStatus
+from service.models import Answer, Audience, Evidence, Filters, ReviewStatus, Trace
 from service.retrieval import Catalog, HybridRetriever
 from service.texts import APPROVED, DISCLAIMERS, PENDING_REVIEW
+from service.understanding import QueryAnalyzer
+from service.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ class AnswerService:
         self.conversations = conversations or ConversationStore(settings.conversations_url)
         topics = [t for d in self.catalog.documents.values() for t in (*d.topics, d.title)]
         self.rewriter = FollowUpRewriter(topics)
+        self.vocabulary = Vocabulary(self.catalog.documents.values())
+        self.analyzer = QueryAnalyzer(self.vocabulary, settings.answerability)
+        self.gate = AnswerabilityGate(self.vocabulary, settings.answerability)
 
     def close(self) -> None:
         """Release the index and the conversation store."""
@@ -90,9 +96,23 @@ class AnswerService:
             history = []
             conversation_id = new_id()
         query = self.rewriter.rewrite(question, history)
-        retrieved = self.retriever.retrieve(query, filters=filters, audience=audience)
+        analysis = self.analyzer.analyze(query)
+        retrieved = self.retriever.retrieve(query, filters=filters, audience=audience,
+                                            prefer=self.gate.subject_docs(analysis),
+                                            prefer_boost=self.settings.answerability.subject_boost)
+        verdict = self.gate.assess(analysis, retrieved.evidence, retrieved.query_vector)
         t1 = time.perf_counter()
-        composed = self.composer.compose(query, retrieved.query_vector, retrieved.evidence, audience)
+        reason = verdict.reason
+        if verdict.answerable:
+            composed = self.composer.compose(query, retrieved.query_vector, verdict.evidence, audience,
+                                             analysis=analysis)
+            if composed.abstained:
+                about = f" on {analysis.subject}" if analysis.subject else ""
+                reason = f"No sentence of the guidelines found{about} answers the question."
+        else:
+            composed = Composition([], [], [], verdict.signals.cosine, True, [])
+        if composed.abstained:
+            composed.nearest_topics = self._nearest(retrieved.evidence, verdict.subject_docs)
         t2 = time.perf_counter()
         years = [r.year for r in composed.references if r.year]
         answer = Answer(
@@ -104,13 +124,7 @@ class AnswerService:
             key_points=composed.key_points,
             references=composed.references,
             abstained=composed.abstained,
-            abstention_reason=(
-                "the best matching guideline passage scores "
-                f"{composed.confidence:.2f}, below the calibrated threshold "
-                f"{self.settings.compose.abstain_threshold:.2f}"
-            )
-            if composed.abstained
-            else "",
+            abstention_reason=reason if composed.abstained else "",
             nearest_topics=composed.nearest_topics,
             review_status=ReviewStatus.SUBMITTED,
             pending_review=PENDING_REVIEW,
@@ -120,16 +134,28 @@ class AnswerService:
             confidence=round(composed.confidence, 4),
             conversation_id=conversation_id,
             created_at=now_iso(),
+            trace=Trace(subject=analysis.subject, terms=tuple(dict.fromkeys(m.term.name for m in analysis.subjects)),
+                        ask=analysis.ask.value, populations=analysis.populations, signals=verdict.signals,
+                        ranking=tuple(dict.fromkeys(e.chunk.doc_id for e in retrieved.evidence)),
+                        k=len(retrieved.evidence)),
         )
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in retrieved.timings_ms.items()},
             "retrieve": round((t1 - t0) * 1000, 2),
             "compose": round((t2 - t1) * 1000, 2),
         }
-        topic = self._topic(answer) or (history[-1].topic if history else "")
+        topic = analysis.subject if analysis.subjects else self._topic(answer)
+        topic = topic or (history[-1].topic if history else "")
         self.conversations.save(answer, topic, new_conversation=new_conversation)
         answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
         return answer
+
+    def _nearest(self, evidence: list[Evidence], subject_docs: frozenset[str]) -> list[str]:
+        """Covered topics nearest to an abstained question: its subject's guidelines, then the retrieved ones."""
+        docs = self.catalog.documents
+        ids = [d for d in sorted(subject_docs) if d in docs] + [e.document.id for e in evidence]
+        titles = [docs[d].topics[0] if docs[d].topics else docs[d].title for d in ids]
+        return list(dict.fromkeys(titles))[:5]
 
     def _topic(self, answer: Answer) -> str:
         """The topic an answer was about: the first topic of its first reference."""

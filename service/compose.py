@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from medcite.config import ComposeSettings
+from service.answerability import ASK_EVIDENCE, on_topic
 from service.models import (
     Audience,
     CitedSentence,
@@ -23,6 +24,8 @@ from service.models import (
     QuotedSpan,
     Reference,
 )
+from service.understanding import POPULATIONS, QueryAnalysis
+from service.vocabulary import mentions_any, stem_all, tokens
 
 _WORD = re.compile(r"\w+")
 # Sections about the guideline itself rather than the patient; they answer only questions that ask about them.
@@ -71,7 +74,11 @@ class Composer(Protocol):
         query_vector: npt.NDArray[np.float32],
         evidence: list[Evidence],
         audience: Audience,
-    ) -> Composition: ...
+        *,
+        analysis: QueryAnalysis | None = None,
+    ) -> Composition:
+        """A cited answer from evidence that passed the answerability gate (abstain when nothing fits)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,9 @@ class _Candidate:
     vector: npt.NDArray[np.float32]
     similarity: float
     score: float
+    answers_ask: bool = False
+    subject_hits: int = 0  # how many of the question's subjects the sentence (or its document) is about
+    lexical: float = 0.0  # IDF-weighted share of the question's words in the sentence and its heading
 
     @property
     def section(self) -> str:
@@ -120,20 +130,18 @@ class ExtractiveComposer:
         query_vector: npt.NDArray[np.float32],
         evidence: list[Evidence],
         audience: Audience,
+        *,
+        analysis: QueryAnalysis | None = None,
     ) -> Composition:
-        """Compose, or abstain when the evidence is too weak."""
+        """Compose from on-topic sentences, the ask's answer first; abstain when no sentence fits."""
         s = self.settings
         confidence = confidence_of(evidence, query_vector)
-        if confidence < s.abstain_threshold:
-            topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
-            return Composition([], [], [], confidence, True, topics)
-
-        candidates = self._candidates(question, query_vector, evidence, audience)
+        candidates = self._candidates(question, query_vector, evidence, audience, analysis)
         picked = self._select(candidates, s.summary_sentences + s.key_points)
         if not picked:
             topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
             return Composition([], [], [], confidence, True, topics)
-        lead = self._lead(picked, s.summary_sentences)
+        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight)
         rest = [c for c in picked if c not in lead]
 
         references: list[Reference] = []
@@ -181,15 +189,23 @@ class ExtractiveComposer:
         return Composition(summary, key_points, references, confidence, False, [])
 
     def _candidates(
-        self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence], audience: Audience
+        self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence], audience: Audience,
+        analysis: QueryAnalysis | None = None,
     ) -> list[_Candidate]:
         s = self.settings
         seen: set[str] = set()
         out: list[_Candidate] = []
         meta_ok = bool(_META_QUESTION.search(question))
+        subjects = analysis.subjects if analysis else ()
+        weights = analysis.weights if analysis else {}
+        total = sum(weights.values()) or 1.0
+        cue = ASK_EVIDENCE.get(analysis.ask) if analysis else None
+        populations = [POPULATIONS[p] for p in analysis.populations] if analysis else []
+        subject_stems = {m.text: set(stem_all(tokens(m.text))) for m in subjects}
         for ev in evidence:
             meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
             sims = ev.sentence_vectors @ qv
+            section_stems = set(stem_all(tokens(ev.chunk.section)))
             for i, text in enumerate(ev.chunk.sentence_texts()):
                 key = " ".join(text.casefold().split())
                 words = len(_WORD.findall(text))
@@ -199,6 +215,18 @@ class ExtractiveComposer:
                 sim = float(sims[i])
                 if sim < s.min_sentence_score:
                     continue
+                stems = stem_all(tokens(text))
+                hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.keys) for m in subjects)
+                names_subject = any(mentions_any(stems, m.term.keys) for m in subjects)
+                # Only sentences about the subject: named in the sentence, or from a document about it.
+                if subjects and not (names_subject or on_topic(stems, ev.document.id, subjects)):
+                    continue
+                present = set(stems) | section_stems
+                for m in subjects:  # a subject is present where its document or a synonym of it is
+                    if ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.keys):
+                        present.update(subject_stems[m.text])
+                lexical = sum(w for c, w in weights.items() if c in present) / total
+                answers = bool(cue and cue.search(text))
                 # Sentence fit, plus how well its passage answers the query (the section context).
                 score = 0.55 * sim + 0.25 * ev.dense + 0.2 * ev.section
                 score += 0.03 * bool(_RECOMMENDS.search(text)) + 0.03 * bool(_DOSE.search(text))
@@ -210,7 +238,10 @@ class ExtractiveComposer:
                     score -= 0.05
                 score -= meta_penalty
                 score += 0.03 * max(0.0, 1.0 - _offset_in_section(ev, i) / 500)
-                out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score))
+                score += s.lexical_weight * lexical + s.subject_weight * names_subject + s.ask_weight * answers
+                if populations and any(p.search(f"{ev.chunk.section} {text}") for p in populations):
+                    score += s.population_weight
+                out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score, answers, hits, lexical))
         if len(out) > 1:
             # Centrality (LexRank-like): sentences close to the other strong candidates carry the answer's core.
             vectors = np.stack([c.vector for c in out])
@@ -237,15 +268,26 @@ class ExtractiveComposer:
         return chosen
 
     @staticmethod
-    def _lead(picked: list[_Candidate], n: int) -> list[_Candidate]:
-        """Lead sentences: general statements before conditional ones, at most two per section."""
+    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float
+              ) -> list[_Candidate]:
+        """Lead sentences: the best sentence answering the ask first, then general statements before
+        conditional ones, at most two per section."""
 
         def lead_score(c: _Candidate) -> float:
             return c.score - (0.05 if _CONDITIONAL.match(c.text) else 0.0)
 
         lead: list[_Candidate] = []
         per_section: dict[str, int] = {}
+        # With several subjects ("anticoagulation after DVT"), lead sentences are about all of them if any are.
+        most = max((c.subject_hits for c in candidates), default=0)
+        answering = [c for c in candidates if c.answers_ask and c.subject_hits == most]
+        first = max(answering, key=lambda c: c.score + lexical_weight * c.lexical) if answering else None
+        if first is not None:
+            lead.append(first)
+            per_section[first.section] = 1
         for c in sorted(picked, key=lead_score, reverse=True):
+            if c is first or (first is not None and c.text == first.text) or c.subject_hits < most:
+                continue
             if per_section.get(c.section, 0) < 2:
                 lead.append(c)
                 per_section[c.section] = per_section.get(c.section, 0) + 1
@@ -255,10 +297,11 @@ class ExtractiveComposer:
         doc_rank: dict[str, int] = {}
         for c in lead:
             doc_rank.setdefault(c.evidence.document.id, len(doc_rank))
-        return sorted(
-            lead,
+        rest = sorted(
+            (c for c in lead if c is not first),
             key=lambda c: (
                 doc_rank[c.evidence.document.id],
                 c.evidence.chunk.start + c.evidence.chunk.sentences[c.index].start,
             ),
         )
+        return [first, *rest] if first is not None else rest

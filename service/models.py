@@ -94,6 +94,7 @@ class Reference:
     audience: str
     superseded_by: str = ""
     spans: list[QuotedSpan] = field(default_factory=list)
+    dois: tuple[str, ...] = ()  # every DOI of the document, primary (`doi`) first
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,35 @@ class KeyPoint:
 
     heading: str
     items: tuple[CitedSentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Everything the gate measured for one question (threshold-free, so decisions can be replayed)."""
+
+    cosine: float
+    unknown: tuple[tuple[str, float], ...] = ()  # (words, Zipf frequency) of words the corpus never uses
+    uncovered_subjects: tuple[str, ...] = ()  # subjects no retrieved passage names
+    term_coverage: float = 1.0  # IDF-weighted share of content words in the on-topic passages
+    missing_words: tuple[str, ...] = ()  # content words (as typed) absent from those passages
+    sentence_coverage: float = 0.0  # best single on-topic sentence's share of the content words
+    ask: str = "other"
+    ask_answered: bool = True  # an on-topic sentence answers this kind of ask
+    missing_populations: tuple[str, ...] = ()  # populations asked about that no on-topic sentence addresses
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """How an answer came about: the question's subject and ask, the gate's signals, the ranking used."""
+
+    subject: str = ""
+    terms: tuple[str, ...] = ()  # corpus terms the subject mapped to
+    ask: str = ""
+    populations: tuple[str, ...] = ()
+    signals: Signals | None = None
+    ranking: tuple[str, ...] = ()  # document ids of the retrieval the answer used, best first
+    k: int = 0  # passages that retrieval returned
 
 
 @dataclass(slots=True)
@@ -136,6 +166,7 @@ class Answer:
     conversation_id: str = ""
     created_at: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    trace: Trace = field(default_factory=Trace)
 
     @property
     def summary(self) -> str:

@@ -111,8 +111,10 @@ class HybridRetriever:
         audience: Audience = "clinician",
         k: int | None = None,
         query_vector: npt.NDArray[np.float32] | None = None,
+        prefer: frozenset[str] = frozenset(),
+        prefer_boost: float = 0.0,
     ) -> Retrieved:
-        """The top-k evidence for a query."""
+        """The top-k evidence for a query; passages of `prefer` documents (the subject's) gain prefer_boost."""
         s = self.settings
         cat = self.catalog
         filters = filters or Filters()
@@ -155,6 +157,9 @@ class HybridRetriever:
         fused = np.where(cat.superseded[pos], fused * s.superseded_penalty, fused)
         preferred = cat.patient[pos] == (audience == "patient")
         fused = fused + np.where(preferred, s.audience_boost, 0.0)
+        if prefer and prefer_boost:
+            about = np.asarray([cat.doc_order[d] in prefer for d in cat.chunk_doc[pos]], dtype=bool)
+            fused = fused + np.where(about, prefer_boost, 0.0)
         if self.reranker is not None:
             fused = self._rerank(query, pos, fused, k)
         chosen = self._diversify(pos, fused, k)

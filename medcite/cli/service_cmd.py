@@ -85,8 +85,18 @@ def _print(a: object) -> None:
         console.print("[bold]References[/bold]")
         for r in a.references:
             flag = f" (superseded by {r.superseded_by})" if r.superseded else ""
-            link = r.url or (f"https://doi.org/{r.doi}" if r.doi else "")
+            link = " ".join(_links(r.url, r.dois or ([r.doi] if r.doi else [])))
             console.print(
                 f"  {r.number}. {escape(r.issuer)} {r.year or ''}. {escape(r.title)}. {escape(r.version)}{flag} {link}"
             )
     console.print(f"[dim]{escape(a.disclaimer)}[/dim]")
+
+
+def _links(url: str, dois: list[str]) -> list[str]:
+    """The reference's URL, then a doi.org link for every DOI the URL is not already."""
+    links = [url] if url else []
+    for doi in dois:
+        link = f"https://doi.org/{doi}"
+        if link not in links:
+            links.append(link)
+    return links

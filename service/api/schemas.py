@@ -83,6 +83,7 @@ class ReferenceOut(BaseModel):
     version: str
     url: str
     doi: str
+    dois: list[str] = Field(default_factory=list, description="Every DOI of the guideline; `doi` is the first.")
     audience: str
     superseded: bool
     superseded_by: str
@@ -141,6 +142,7 @@ class AnswerOut(BaseModel):
                     version=r.version,
                     url=r.url,
                     doi=r.doi,
+                    dois=list(r.dois) or ([r.doi] if r.doi else []),
                     audience=r.audience,
                     superseded=bool(r.superseded_by),
                     superseded_by=r.superseded_by,

@@ -1,0 +1,152 @@
+"""The answerability gate: answer only when the retrieved evidence covers the question's subject and ask.
+
+The gate measures signals once (`Signals`, stored on the answer's trace) and decides with thresholds from
+settings (`decide`). Calibration replays `decide` over recorded signals with other thresholds, so tuning needs
+no second pass over the pipeline. Any composer, extractive or LLM, sits behind this gate and sees only the
+on-topic evidence it passes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from medcite.config import AnswerabilitySettings
+from service.models import Evidence, Signals
+from service.understanding import POPULATIONS, Ask, Mention, QueryAnalysis
+from service.vocabulary import Vocabulary, mentions_any, stem_all, tokens
+
+# What a sentence that answers each kind of ask contains.
+ASK_EVIDENCE: dict[Ask, re.Pattern[str]] = {a: re.compile(p, re.IGNORECASE) for a, p in {
+    Ask.DOSE: r"\b\d+(?:[.,]\d+)?\s?(?:-\s?\d+(?:[.,]\d+)?\s?)?(?:mg|g|mcg|µg|micrograms?|milligrams?|grams?|units?|"
+              r"iu|ml|mmol|mg/kg|puffs?|inhalations?|tablets?|drops?)\b|\bdose\b",
+    Ask.DURATION: r"\b(?:\d+|one|two|three|four|five|six|seven|ten|twelve)(?:\s?(?:-|to|–)\s?\d+)?\s?"
+                  r"(?:days?|weeks?|months?|years?)\b|\b(?:lifelong|indefinite\w*|long-term|extended|stop\w*|"
+                  r"duration)\b",
+    Ask.TIME_WINDOW: r"\b(?:within|up to|hours?|minutes?|as soon as|window|time from|last known well|onset)\b",
+    Ask.PREGNANCY: r"\b(?:pregnan\w*|breast ?-?fe\w*|lactat\w*|trimester|conception|antenatal)",
+    Ask.FIRST_LINE: r"\b(?:first[- ]line|initial|preferred|recommend\w*|of choice|start\w*|offer\w*|suggest\w*)\b",
+    Ask.SCREENING: r"\b(?:screen\w*|every \d+ years?|aged? \d+|from age|interval)\b",
+    Ask.MONITORING: r"\b(?:monitor\w*|check\w*|measur\w*|every \d+|review\w*|target\w*|goal\w*|follow-?up)\b",
+    Ask.DIAGNOSIS: r"\b(?:diagnos\w*|test\w*|criteri\w*|confirm\w*|imaging|assess\w*|measur\w*|antibod\w*)\b",
+    Ask.PREVENTION: r"\b(?:prevent\w*|prophyla\w*|vaccin\w*|reduc\w*|avoid\w*|risk)\b",
+    Ask.TREATMENT: r"\b(?:treat\w*|therap\w*|recommend\w*|offer\w*|manag\w*|first[- ]line|mg|suggest\w*|"
+                   r"prescrib\w*|regimen)\b",
+    Ask.INTERACTION: r"\b(?:interact\w*|avoid\w*|combin\w*|together|concomitant|with|alcohol|not be (?:used|taken))\b",
+    Ask.COMPARISON: r"\b(?:over|rather than|preferred|versus|compared|instead|superior|better|than)\b",
+}.items()}
+
+ASK_WORDS = {Ask.DOSE: "dose", Ask.DURATION: "duration", Ask.TIME_WINDOW: "time window",
+             Ask.INTERACTION: "interaction", Ask.COMPARISON: "comparison", Ask.PREGNANCY: "use in pregnancy",
+             Ask.SCREENING: "screening", Ask.MONITORING: "monitoring", Ask.FIRST_LINE: "first-line choice",
+             Ask.DIAGNOSIS: "diagnosis", Ask.PREVENTION: "prevention", Ask.TREATMENT: "treatment"}
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The gate's decision: answer or abstain, why, and the evidence a composer may use."""
+
+    answerable: bool
+    reason: str
+    signals: Signals
+    evidence: list[Evidence] = field(default_factory=list)  # on-topic evidence, best first
+    subject_docs: frozenset[str] = frozenset()
+
+
+def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
+    """Answer or abstain for recorded signals under thresholds; the reason names the subject."""
+    rare = [w for w, z in sig.unknown if z < t.unknown_zipf_max]
+    if rare:
+        return False, f"The guideline corpus has no guideline on {', '.join(rare)}."
+    if sig.cosine < t.min_cosine:
+        return False, (f"No guideline passage matches the question closely enough (best match {sig.cosine:.2f}, "
+                       f"threshold {t.min_cosine:.2f}).")
+    if sig.uncovered_subjects:
+        return False, f"The guideline corpus does not cover {' or '.join(sig.uncovered_subjects)}."
+    about = f" on {sig.subject}" if sig.subject else ""
+    if sig.term_coverage < t.min_term_coverage:
+        missing = ", ".join(sig.missing_words[:4]) or "the question's subject"
+        return False, f"The guidelines found{about} do not address {missing}."
+    if t.require_population_evidence and sig.missing_populations:
+        return False, f"The guidelines{about} do not address {' or '.join(sig.missing_populations)}."
+    if sig.ask in t.require_ask_evidence:
+        if sig.ask in (Ask.INTERACTION, Ask.COMPARISON) and sig.sentence_coverage < t.min_sentence_coverage:
+            return False, f"The guidelines{about} do not address this {ASK_WORDS[Ask(sig.ask)]}."
+        if not sig.ask_answered:
+            return False, f"The guidelines{about} do not state the {ASK_WORDS[Ask(sig.ask)]} asked for."
+    return True, ""
+
+
+def on_topic(stems: list[str], doc_id: str, subjects: tuple[Mention, ...]) -> bool:
+    """A passage or sentence is about the subject when it names one, or its document is about one."""
+    return any(doc_id in m.term.topic_docs or mentions_any(stems, m.term.keys) for m in subjects)
+
+
+class AnswerabilityGate:
+    """Measures the signals for a question's evidence and decides with the configured thresholds."""
+
+    def __init__(self, vocabulary: Vocabulary, settings: AnswerabilitySettings) -> None:
+        self.vocabulary = vocabulary
+        self.settings = settings
+
+    def subject_docs(self, analysis: QueryAnalysis) -> frozenset[str]:
+        """Documents about the question's subjects (their topic documents, else the documents naming them)."""
+        return frozenset(d for m in analysis.subjects for d in m.term.docs)
+
+    def assess(self, analysis: QueryAnalysis, evidence: list[Evidence],
+               query_vector: npt.NDArray[np.float32]) -> Verdict:
+        """Signals and decision for one question's retrieved evidence."""
+        s = self.settings
+        vocab = self.vocabulary
+        cosine = max((float(e.passage_vector @ query_vector) for e in evidence), default=0.0)
+        passages = [(e, stem_all(tokens(" ".join((e.document.title, *e.document.topics, e.chunk.section,
+                                                  e.chunk.text))))) for e in evidence]
+        subjects = analysis.subjects
+        uncovered = tuple(dict.fromkeys(
+            m.text for m in subjects
+            if not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.keys) for e, st in passages)))
+        kept = [(e, st) for e, st in passages if not subjects or on_topic(st, e.document.id, subjects)]
+        # Words the corpus never uses are judged by the unknown-subject rule, not here.
+        content = [c for c in analysis.content if c in vocab.words]
+        weights = {c: vocab.idf(c) for c in content}
+        total = sum(weights.values()) or 1.0
+        top = kept[: s.coverage_passages]
+        present = set().union(*(set(st) for _, st in top)) if top else set()
+        for m in subjects:  # a subject named by a brand or lay word counts as present when its term is
+            if any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.keys) for e, st in top):
+                present.update(stem_all(tokens(m.text)))
+        covered = sum(w for c, w in weights.items() if c in present)
+        missing = tuple(analysis.surface.get(c, c) for c in content if c not in present)
+        sentences = [(e, text) for e, _ in kept for text in e.chunk.sentence_texts()]
+        best_sentence = 0.0
+        answered = False
+        cue = ASK_EVIDENCE.get(analysis.ask)
+        populations = list(analysis.populations)
+        for e, text in sentences:
+            st = set(stem_all(tokens(f"{e.chunk.section} {text}")))
+            for m in subjects:
+                if mentions_any(stem_all(tokens(text)), m.term.keys):
+                    st.update(stem_all(tokens(m.text)))
+            share = sum(w for c, w in weights.items() if c in st) / total
+            best_sentence = max(best_sentence, share)
+            if cue is None or cue.search(text):
+                answered = True
+            scope = f"{e.chunk.section} {text}"
+            populations = [p for p in populations if not POPULATIONS[p].search(scope)]
+        signals = Signals(
+            cosine=round(cosine, 4),
+            unknown=tuple((u.text, u.zipf) for u in analysis.unknown),
+            uncovered_subjects=uncovered,
+            term_coverage=round(covered / total, 4) if content else 1.0,
+            missing_words=missing,
+            sentence_coverage=round(best_sentence, 4),
+            ask=analysis.ask.value,
+            ask_answered=answered,
+            missing_populations=tuple(populations) if kept else tuple(analysis.populations),
+            subject=analysis.subject,
+        )
+        ok, reason = decide(signals, s)
+        return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

@@ -1,0 +1,247 @@
+"""Query understanding: the question's subject (mapped to the corpus's vocabulary) and what it asks.
+
+A small typed step before retrieval, with no model call: tokens are typo-corrected against the corpus's own
+spellings (rapidfuzz), matched to terms (topics, drug table, lay terms), and words the corpus never uses that are
+rare in English (wordfreq) are kept as *unknown subjects*, which the answerability gate refuses to answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+from medcite.config import AnswerabilitySettings
+from service.vocabulary import MAX_TERM_TOKENS, Term, Vocabulary, stem_all
+
+
+class Ask(StrEnum):
+    """What a question asks about its subject."""
+
+    INTERACTION = "interaction"
+    COMPARISON = "comparison"
+    PREGNANCY = "pregnancy"  # safety in pregnancy or breastfeeding
+    TIME_WINDOW = "time_window"
+    DOSE = "dose"
+    DURATION = "duration"
+    SCREENING = "screening"
+    MONITORING = "monitoring"
+    FIRST_LINE = "first_line"
+    DIAGNOSIS = "diagnosis"
+    PREVENTION = "prevention"
+    TREATMENT = "treatment"
+    DEFINITION = "definition"
+    OTHER = "other"
+
+
+# Question cues, tried in this order (the most specific ask wins).
+_ASK_CUES: tuple[tuple[Ask, re.Pattern[str]], ...] = tuple((a, re.compile(p, re.IGNORECASE)) for a, p in (
+    (Ask.INTERACTION, r"\b(?:interact\w*|together with|at the same time as|mix(?:ing)? \w+ (?:with|and)|combin\w+|"
+                      r"(?:drink|have|having|drinking) (?:alcohol|beer|wine|a drink|drinks|grapefruit))\b"),
+    (Ask.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|better than|difference between|or .+ better|"
+                     r"which is (?:better|best|safer|preferred))\b"),
+    (Ask.PREGNANCY, r"\b(?:pregnan\w*|breast ?-?fe(?:e)?d\w*|breast-?fed|nursing (?:mother|mum|mom)|lactat\w*|"
+                    r"expecting a baby|trying to conceive|trimester)\b"),
+    (Ask.TIME_WINDOW, r"\b(?:within|time window|how soon|how quickly|how many hours|how late|too late|window|"
+                      r"how long after|hours? (?:after|from)|up to how)\b"),
+    (Ask.DOSE, r"\b(?:doses?|dosage|dosing|how much|how many (?:mg|milligrams?|tablets?|pills?|puffs?|units?)|mg|"
+               r"maximum|max|how many a day|strength)\b"),
+    (Ask.DURATION, r"\b(?:how long|duration|for how many|how many (?:days|weeks|months|years)|when (?:can|should|do|"
+                   r"to) (?:i |we |you |they |he |she )?stop|stop (?:taking|treatment|it)|keep taking|continue|"
+                   r"lifelong|indefinitely|length of)\b"),
+    (Ask.SCREENING, r"\b(?:screen\w*|mammogram\w*|colonoscop\w*|pap (?:smear|test)|get tested|start testing|"
+                    r"how often should .+ (?:checked|tested))\b"),
+    (Ask.MONITORING, r"\b(?:monitor\w*|follow-?up|recheck|re-check|how often .+ (?:check|test|measure|review)\w*|"
+                     r"targets?|goals?)\b"),
+    (Ask.FIRST_LINE, r"\b(?:first[- ]line|first choice|initial (?:treatment|therapy|drug|choice)|drug of choice|"
+                     r"start(?:ed)? (?:on|with)|preferred|"
+                     r"best (?:drug|medicine|medication|treatment|antibiotic|option)|"
+                     r"which (?:drug|medicine|medication|antibiotic|inhaler|pill|tablet|cream)|"
+                     r"what (?:antibiotic|drug|medicine|medication|inhaler|cream) )"),
+    (Ask.DIAGNOSIS, r"\b(?:diagnos\w*|tests? for|what tests?|confirm\w*|criteria|work-?up|imaging|scan|"
+                    r"blood tests?|how (?:do|can|would) (?:i|you|we|doctors?) (?:know|tell)|signs? of)\b"),
+    (Ask.PREVENTION, r"\b(?:prevent\w*|prophyla\w*|avoid getting|reduce (?:the |my )?risk|vaccin\w*|immuni[sz]\w*|"
+                     r"jabs?|shots?)\b"),
+    (Ask.TREATMENT, r"\b(?:treat\w*|therap\w*|manag\w*|medications?|medicines?|drugs?|cure|help|reliev\w*|relief|"
+                    r"get rid|what (?:should|can|do) (?:i|we|you) (?:do|take|use|give))\b"),
+    (Ask.DEFINITION, r"^\s*(?:what(?:'s| is| are) (?:a |an |the )?\w+\s*\??$|define|what does .+ mean)"),
+))
+
+# Population qualifiers: they narrow the subject rather than name a new one.
+POPULATIONS: dict[str, re.Pattern[str]] = {p: re.compile(rf"{r}\b", re.IGNORECASE) for p, r in {
+    "pregnancy": r"\b(?:pregnan\w*|expecting a baby|trimester|antenatal|prenatal)",
+    "breastfeeding": r"\b(?:breast ?-?fe(?:e)?d\w*|breast-?fed|lactat\w*|nursing mother|breast ?milk)",
+    "children": r"\b(?:child\w*|kids?|paediatric|pediatric|infants?|bab(?:y|ies)|toddlers?|newborns?|"
+                r"adolescents?|teen\w*|(?:my )?(?:son|daughter)\b|years? old)",
+    "older adults": r"\b(?:elderly|older (?:adults?|people|patients?|person)|geriatric|over (?:65|70|75|80))",
+    "kidney disease": r"\b(?:kidney (?:disease|failure|impairment|function)|renal|ckd|egfr|dialysis)",
+    "liver disease": r"\b(?:liver (?:disease|failure|impairment)|hepatic|cirrhosis)",
+}.items()}
+
+# Words that carry no subject: function words, question words, generic care words.
+_STOP_WORDS = """
+a about above after again against all also am an and any are as at be been before being below between both but
+by can could did do does doing down during each few for from further had has have having he her here hers
+herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
+once only or other our ours out over own same she should so some such than that the their theirs them then there
+these they this those through to too under until up very was we were what when where which while who whom why
+will with would you your yours yourself yourselves ok okay please thanks thank hi hello dr doctor doctors nurse
+gp patient patients person people someone somebody anyone get got getting give given giving take taking took
+taken use using used need needs needed want wants make makes know tell told say said go going good best better
+bad right wrong safe okay recommend recommended recommendation recommendations guideline guidelines guidance
+current latest new usual normal standard first line option options approach way ways thing things something
+anything really still ever always usually often much many every day days week weeks month months year years time
+times long soon first next last one two three four five six seven eight nine ten mg dose doses dosage treat
+treating treated treatment treatments therapy therapies manage managing management medicine medicines medication
+medications drug drugs pill pills tablet tablets cure help helps relief start started stop stopping continue
+should must may might shall let lets like
+"""
+STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A subject named in the question, as typed, and the corpus term it maps to."""
+
+    text: str
+    term: Term
+    corrected_from: str = ""  # the typed spelling when a typo was corrected
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownTerm:
+    """Adjacent words of the question that the corpus never uses; rare in English means likely a subject."""
+
+    text: str
+    zipf: float  # English word frequency on the Zipf scale (lowest of its words)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAnalysis:
+    """What a question is about and what it asks."""
+
+    question: str
+    ask: Ask
+    subjects: tuple[Mention, ...] = ()
+    populations: tuple[str, ...] = ()
+    unknown: tuple[UnknownTerm, ...] = ()
+    content: tuple[str, ...] = ()  # stemmed content words (subject words included)
+    weights: dict[str, float] = field(default_factory=dict)  # IDF of the content words the corpus uses
+    surface: dict[str, str] = field(default_factory=dict)  # stem → a typed spelling, for messages
+
+    @property
+    def subject(self) -> str:
+        """The subject in words, for messages and follow-ups."""
+        if self.subjects:
+            return " and ".join(dict.fromkeys(m.text for m in self.subjects))
+        if self.unknown:
+            return " ".join(u.text for u in self.unknown)
+        return ""
+
+
+@lru_cache(maxsize=4096)
+def zipf(word: str) -> float:
+    """English frequency of a word on the Zipf scale (0 = unseen, 7 = 'the')."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+def detect_ask(question: str) -> Ask:
+    """The most specific ask whose cue the question contains."""
+    for ask, cue in _ASK_CUES:
+        if cue.search(question):
+            return ask
+    return Ask.OTHER
+
+
+def detect_populations(question: str) -> tuple[str, ...]:
+    """Population qualifiers the question names."""
+    return tuple(p for p, cue in POPULATIONS.items() if cue.search(question))
+
+
+_TOKEN_SPAN = re.compile(r"[A-Za-z0-9]+(?:['’][sS]\b)?")
+_POPULATION_STEMS = frozenset(stem_all(["pregnancy", "pregnant", "breastfeeding", "children", "child", "adults",
+                                        "adult", "women", "men", "infants", "elderly", "kids", "baby"]))
+
+
+class QueryAnalyzer:
+    """Extracts subject, ask, populations and unknown terms against one corpus vocabulary."""
+
+    def __init__(self, vocabulary: Vocabulary, settings: AnswerabilitySettings) -> None:
+        self.vocabulary = vocabulary
+        self.settings = settings
+
+    def _correct(self, word: str) -> str:
+        """The corpus spelling a rare, unseen word is a typo of, or '' (conservative: same first letter)."""
+        s = self.settings
+        if len(word) < s.typo_min_length or not word.isalpha() or zipf(word) >= s.typo_max_zipf:
+            return ""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        limit = s.typo_max_edits if len(word) >= s.typo_long_length else 1
+        choices = self.vocabulary.spellings_by_initial.get(word[0], [])
+        best = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=limit)
+        return str(best[0]) if best else ""
+
+    def analyze(self, question: str) -> QueryAnalysis:
+        """Subject, ask, populations and unknown terms of one question."""
+        vocab = self.vocabulary
+        typed = [(m.group(0), m.group(0).casefold().replace("’", "'").removesuffix("'s")) for m in
+                 _TOKEN_SPAN.finditer(question)]
+        words = [w for _, w in typed]
+        corrected = list(words)
+        fixes: dict[int, str] = {}
+        stems = stem_all(words)
+        for i, w in enumerate(words):
+            if stems[i] in vocab.words or w in STOP or (stems[i],) in vocab.by_key:
+                continue
+            fix = self._correct(w)
+            if fix:
+                corrected[i] = fix
+                fixes[i] = w
+        stems = stem_all(corrected)
+        used = [False] * len(stems)
+        mentions: list[Mention] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(MAX_TERM_TOKENS, len(stems) - i), 0, -1):
+                key = tuple(stems[i:i + n])
+                term = vocab.by_key.get(key)
+                if term is None or all(k in STOP for k in key) or (n == 1 and key[0] in _POPULATION_STEMS):
+                    continue
+                original = typed[i][0]
+                if n == 1 and len(key[0]) <= 3 and not original.isupper() and zipf(words[i]) >= 3.0:
+                    continue  # "add", "ms", "pe" typed in lower case are words, not ADD, MS, PE
+                text = " ".join(t for t, _ in typed[i:i + n])
+                mentions.append(Mention(text, term, " ".join(fixes[j] for j in range(i, i + n) if j in fixes)))
+                for j in range(i, i + n):
+                    used[j] = True
+                i += n - 1
+                break
+            i += 1
+        unknown: list[UnknownTerm] = []
+        run: list[tuple[str, float]] = []
+
+        def flush() -> None:
+            if run:
+                unknown.append(UnknownTerm(" ".join(t for t, _ in run), min(z for _, z in run)))
+                run.clear()
+
+        for i, w in enumerate(corrected):
+            rare = zipf(w)
+            if (not used[i] and w.isalpha() and len(w) >= 3 and w not in STOP and stems[i] not in vocab.words
+                    and i not in fixes):
+                run.append((typed[i][0], rare))
+            else:
+                flush()
+        flush()
+        content = tuple(dict.fromkeys(st for st, w in zip(stems, corrected, strict=True)
+                                      if w not in STOP and len(w) >= 2 and not w.isdigit()))
+        surface = {st: t for st, (t, _) in zip(stems, typed, strict=True)}
+        weights = {c: vocab.idf(c) for c in content if c in vocab.words}
+        return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
+                             populations=detect_populations(question), unknown=tuple(unknown), content=content,
+                             weights=weights, surface=surface)

@@ -1,0 +1,191 @@
+"""The corpus's own vocabulary for query understanding.
+
+Terms come from three places: each document's `topics` and title (conditions), the team-written drug table
+(`service/data/drugs.yaml`: generic names, other spellings, brands, classes) and the lay-term table
+(`service/data/lay_terms.yaml`). Every term knows the documents that list it as a topic and the documents whose
+text names it. Matching runs on stemmed tokens so that "seizures" finds "seizure".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from ingest import Document
+
+TermKind = Literal["condition", "drug", "drug_class"]
+Key = tuple[str, ...]
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"['’]s\b")
+MAX_TERM_TOKENS = 6
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer, already used by the keyword index
+
+    return Stemmer.Stemmer("english")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens, possessives dropped ("Crohn's" → "crohn")."""
+    return _TOKEN.findall(_POSSESSIVE.sub("", text.casefold().replace("’", "'")))
+
+
+def stem_all(words: Sequence[str]) -> list[str]:
+    """Stemmed tokens; short tokens and numbers are kept as they are."""
+    stems: list[str] = _stemmer().stemWords([w for w in words])
+    return [w if len(w) <= 3 or w.isdigit() else s for w, s in zip(words, stems, strict=True)]
+
+
+def key_of(text: str) -> Key:
+    """The stemmed token tuple a phrase is matched by."""
+    return tuple(stem_all(tokens(text)))
+
+
+@dataclass(slots=True)
+class Term:
+    """A subject the corpus knows: its name, the spellings that mention it, and the documents about it."""
+
+    name: str
+    kind: TermKind
+    keys: set[Key] = field(default_factory=set)  # stemmed spellings that count as mentioning it in a sentence
+    topic_docs: set[str] = field(default_factory=set)  # documents that list it as a topic or title
+    text_docs: set[str] = field(default_factory=set)  # documents whose text names it
+
+    @property
+    def docs(self) -> set[str]:
+        """Documents about the term: topic documents when there are any, else those naming it."""
+        return self.topic_docs or self.text_docs
+
+
+@dataclass(frozen=True, slots=True)
+class DrugEntry:
+    """One row of the drug-name table."""
+
+    generic: str
+    also: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+
+
+def _strings(raw: Any) -> tuple[str, ...]:
+    return tuple(str(v).strip() for v in raw or () if str(v).strip())
+
+
+def load_drug_table(text: str | None = None) -> list[DrugEntry]:
+    """The team-written brand → generic table (package data unless text is given)."""
+    if text is None:
+        path = resources.files("service").joinpath("data/drugs.yaml")
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    rows = yaml.safe_load(text) or []
+    return [DrugEntry(str(r["generic"]).strip(), _strings(r.get("also")), _strings(r.get("brands")),
+                      _strings(r.get("classes"))) for r in rows if isinstance(r, dict) and r.get("generic")]
+
+
+def load_lay_terms(text: str | None = None) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Lay phrases and the corpus terms they mean (package data unless text is given)."""
+    if text is None:
+        path = resources.files("service").joinpath("data/lay_terms.yaml")
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    rows = yaml.safe_load(text) or []
+    return [(_strings(r.get("lay")), _strings(r.get("means"))) for r in rows if isinstance(r, dict)]
+
+
+class Vocabulary:
+    """Terms of one corpus, keyed by stemmed spelling, plus every stemmed word its documents use."""
+
+    def __init__(self, documents: Iterable[Document], drugs: Sequence[DrugEntry] | None = None,
+                 lay_terms: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> None:
+        docs = list(documents)
+        self.by_key: dict[Key, Term] = {}
+        self.doc_titles = {d.id: d.title for d in docs}
+        df: dict[str, int] = defaultdict(int)
+        surface: set[str] = set()
+        doc_stems: dict[str, list[str]] = {}
+        for doc in docs:
+            raw = tokens(" ".join((doc.title, *doc.topics, doc.text)))
+            surface.update(w for w in raw if len(w) >= 5 and w.isalpha())
+            doc_stems[doc.id] = stems = stem_all(raw)
+            for w in set(stems):
+                df[w] += 1
+        self.words: set[str] = set(df)  # stemmed
+        self.document_frequency = dict(df)
+        self.documents = len(docs)
+        for doc in docs:
+            for topic in (*doc.topics, doc.title):
+                term = self._term(topic, "condition")
+                term.topic_docs.add(doc.id)
+        for entry in drugs if drugs is not None else load_drug_table():
+            generic = self._term(entry.generic, "drug")
+            for spelling in (*entry.also, *entry.brands):
+                self._alias(spelling, generic)
+            for name in entry.classes:
+                cls = self._term(name, "drug_class")
+                cls.keys.update(generic.keys)  # naming a member drug is naming the class
+        for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
+            targets = [self.by_key[k] for k in (key_of(m) for m in means) if k in self.by_key]
+            for phrase in lay:
+                for target in targets[:1]:
+                    self._alias(phrase, target)
+        # Which documents name each term: one pass over each document, keys looked up by their first word.
+        by_first: dict[str, list[tuple[Key, Term]]] = defaultdict(list)
+        for term in {id(t): t for t in self.by_key.values()}.values():
+            for key in term.keys:
+                by_first[key[0]].append((key, term))
+        for doc_id, stems in doc_stems.items():
+            for i, word in enumerate(stems):
+                for key, term in by_first.get(word, ()):
+                    if tuple(stems[i:i + len(key)]) == key:
+                        term.text_docs.add(doc_id)
+        # Spellings a typo may be corrected to: words of the corpus and of term names (long enough to be safe).
+        by_initial: dict[str, set[str]] = defaultdict(set)
+        for spelled in surface | {w for t in self.by_key.values() for w in tokens(t.name) if len(w) >= 5}:
+            by_initial[spelled[0]].add(spelled)
+        self.spellings_by_initial = {k: sorted(v) for k, v in by_initial.items()}
+
+    def _term(self, name: str, kind: TermKind) -> Term:
+        key = key_of(name)
+        if not key:
+            return Term(name, kind)
+        term = self.by_key.get(key)
+        if term is None:
+            term = Term(name.strip(), kind, {key})
+            self.by_key[key] = term
+        elif kind == "drug" and term.kind != "drug":
+            term.kind = "drug"  # a drug listed as a document topic is still a drug
+            term.name = name.strip()
+        return term
+
+    def _alias(self, spelling: str, term: Term) -> None:
+        key = key_of(spelling)
+        if key and key not in self.by_key:
+            self.by_key[key] = term
+            term.keys.add(key)
+
+    def idf(self, stem: str) -> float:
+        """Inverse document frequency of a stemmed word (unseen words get the highest)."""
+
+        return math.log((self.documents + 1) / (self.document_frequency.get(stem, 0) + 0.5))
+
+    def mentions(self, text: str, term: Term) -> bool:
+        """True when a text names the term in one of its spellings."""
+        return mentions_any(stem_all(tokens(text)), term.keys)
+
+
+def mentions_any(stems: Sequence[str], keys: Iterable[Key]) -> bool:
+    """True when a stemmed token sequence contains one of the keys as a contiguous run."""
+    for key in keys:
+        n = len(key)
+        if any(tuple(stems[i:i + n]) == key for i in range(len(stems) - n + 1)):
+            return True
+    return False
