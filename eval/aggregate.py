@@ -14,7 +14,9 @@ from eval.metrics import RETRIEVAL_METRICS, percentile, retrieval_scores
 from eval.records import QuestionResult
 
 # Direction of every reported metric: higher is better unless listed here.
-LOWER_IS_BETTER = frozenset({"abstain_answerable", "contradiction_rate", "latency_p50_ms", "latency_p95_ms"})
+LOWER_IS_BETTER = frozenset({"abstain_answerable", "contradiction_rate", "latency_p50_ms", "latency_p95_ms",
+                             "off_topic_answered", "near_miss_answered", "out_of_corpus_answered",
+                             "false_abstention"})
 # Not compared with a baseline: machine-dependent, or descriptive of the data rather than the system.
 NOT_COMPARED = frozenset({"latency_p50_ms", "latency_p95_ms", "ynm_majority_baseline"})
 
@@ -59,12 +61,37 @@ def _retrieval(results: Sequence[QuestionResult], level: str) -> dict[str, float
     return {f"{prefix}{m}": _mean(s[m] for s in per_q.values()) for m in RETRIEVAL_METRICS} if per_q else {}
 
 
+def guideline_values(results: Sequence[QuestionResult]) -> dict[str, float | None]:
+    """Answerability and fact metrics of a guideline set (questions with a category)."""
+    answerable = [r for r in results if r.category == "answerable"]
+    ooc = [r for r in results if r.category == "out_of_corpus"]
+    near = [r for r in results if r.category == "near_miss"]
+    facts = sum(r.counts.get("facts", 0) for r in answerable)
+    v: dict[str, float | None] = {
+        "off_topic_answered": _mean(float(not r.abstained) for r in (*ooc, *near)),
+        "out_of_corpus_answered": _mean(float(not r.abstained) for r in ooc),
+        "near_miss_answered": _mean(float(not r.abstained) for r in near),
+        "false_abstention": _mean(float(r.abstained) for r in answerable),
+        "fact_recall": _ratio(sum(r.counts.get("facts_found", 0) for r in answerable), facts),
+        "fact_recall_lead": _ratio(sum(r.counts.get("facts_lead", 0) for r in answerable), facts),
+        "all_facts": _mean(float(r.counts.get("facts_found", 0) == r.counts.get("facts", -1)) for r in answerable),
+        "all_facts_lead": _mean(float(r.counts.get("facts_lead", 0) == r.counts.get("facts", -1))
+                                for r in answerable),
+        "guideline_hit": _mean(r.metrics.get("guideline_hit") for r in answerable),
+    }
+    if answerable:
+        v.update(_retrieval(answerable, "document"))
+    return v
+
+
 def summarise(system: str, set_name: str, results: Sequence[QuestionResult]) -> MetricsRow:
     """The metrics row of one (system, set) from its records."""
     answerable = [r for r in results if r.kind == "answerable"]
     oos = [r for r in results if r.kind == "out_of_scope"]
     v: dict[str, float | None] = {}
-    if answerable:
+    if any(r.category for r in results):
+        v.update(guideline_values(results))
+    elif answerable:
         v.update(_retrieval(answerable, "record"))
         if any(r.gold_doc for r in answerable):
             v.update(_retrieval([r for r in answerable if r.gold_doc], "document"))

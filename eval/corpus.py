@@ -39,6 +39,12 @@ class Question:
     gold_doc: frozenset[str] = frozenset()
     decision: str = ""
     kind: QuestionKind = "answerable"
+    # Guideline-set questions only: answerable / out_of_corpus / near_miss, and what a correct answer holds.
+    category: str = ""
+    ask: str = ""
+    audience: str = "clinician"
+    must_have: tuple[tuple[str, ...], ...] = ()
+    history: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

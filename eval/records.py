@@ -54,6 +54,11 @@ class QuestionResult:
     confidence: float = 0.0
     latency_ms: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)  # citation and statement counts
+    category: str = ""  # guideline set: answerable / out_of_corpus / near_miss
+    ask: str = ""
+    abstention_reason: str = ""
+    gate_abstained: bool = False  # the answerability gate (not the composer) abstained
+    signals: dict[str, Any] = field(default_factory=dict)  # the gate's signals, replayed by calibration
     metrics: dict[str, float | None] = field(default_factory=dict)
 
     @property

@@ -12,6 +12,7 @@ from typing import Any
 
 from eval.corpus import EvalIndex, Question, build_corpus_index, build_index, questions_for
 from eval.gold import GoldSet, load_gold
+from eval.guideline import DEFAULT_CORPUS, facts_found, is_guideline_gold, load_guideline_questions
 from eval.metrics import (
     StatementJudge,
     answer_text,
@@ -27,7 +28,7 @@ from eval.records import QuestionResult, RecordStore, ReferenceOut, SentenceOut
 from ingest import Document, Embedder, Index, Progress
 from medcite.config import Settings
 from medcite.errors import InvalidInputError
-from service import AnswerService, Catalog, ConversationStore, HybridRetriever
+from service import Answer, AnswerService, Catalog, ConversationStore, HybridRetriever
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,33 @@ class Runner:
         self.judge = StatementJudge(embedder)
         self.store = RecordStore(options.out / "records.jsonl")
 
+    def _guideline_sets(self, paths: Sequence[Path]) -> list[EvalSet]:
+        """The guideline gold sets over the bundled corpus (or --corpus), one set per split."""
+        o = self.options
+        sets: list[EvalSet] = []
+        if not paths:
+            return sets
+        index = build_corpus_index(o.corpus or DEFAULT_CORPUS, cache_dir=o.cache, settings=self.settings,
+                                   embedder=self.embedder, progress=self.progress)
+        for path in paths:
+            records = load_guideline_questions(path)
+            for split in ("dev", "test"):
+                chosen = [r for r in records if r.split == split]
+                if o.limit is not None:
+                    chosen = chosen[: o.limit]
+                questions = [Question(
+                    id=r.id, text=r.question, reference=r.answer, gold_doc=frozenset(r.doc_ids),
+                    kind="answerable" if r.kind == "answerable" else "out_of_scope", category=r.kind, ask=r.ask,
+                    audience=r.audience, must_have=r.must_have, history=r.history) for r in chosen]
+                if questions:
+                    sets.append(EvalSet(f"{path.stem}-{split}", index, questions))
+        return sets
+
     def prepare(self) -> list[EvalSet]:
         """Load gold sets, build or reuse their indexes, pick the questions."""
         o = self.options
-        golds: list[GoldSet] = [load_gold(p) for p in o.gold]
+        guideline = [p for p in o.gold if p.is_file() and is_guideline_gold(p)]
+        golds: list[GoldSet] = [load_gold(p) for p in o.gold if p not in guideline]
         if len({g.name for g in golds}) != len(golds):
             raise InvalidInputError("gold files must have distinct names")
         oos = load_out_of_scope(o.out_of_scope)
@@ -111,7 +135,8 @@ class Runner:
                                 corpus=o.corpus, index_limit=o.index_limit, seed=o.seed, progress=self.progress)
             questions = questions_for(gold, index.collection, limit=o.limit, seed=o.seed)
             sets.append(EvalSet(gold.name, index, questions + oos))
-        scope = o.scope_corpus or o.corpus
+        sets += self._guideline_sets(guideline)
+        scope = o.scope_corpus or (o.corpus if golds else None)
         if scope is not None:
             index = build_corpus_index(scope, cache_dir=o.cache, settings=self.settings,
                                        embedder=self.embedder, progress=self.progress)
@@ -168,8 +193,14 @@ class Runner:
     def evaluate(self, q: Question, set_name: str, system: str, service: AnswerService,
                  retriever: HybridRetriever, documents: dict[str, Document]) -> QuestionResult:
         """Ask one question, retrieve its ranking, and score everything measurable."""
+        conversation = None
+        for earlier in q.history:  # a follow-up: its conversation is asked first, in order
+            conversation = service.ask(earlier, conversation_id=conversation,
+                                       audience="patient" if q.audience == "patient" else "clinician"
+                                       ).conversation_id
         t0 = time.perf_counter()
-        answer = service.ask(q.text)
+        answer = service.ask(q.text, conversation_id=conversation,
+                             audience="patient" if q.audience == "patient" else "clinician")
         latency = (time.perf_counter() - t0) * 1000
         result = QuestionResult(
             system=system, set=set_name, id=q.id, kind=q.kind, question=q.text, reference=q.reference,
@@ -186,6 +217,8 @@ class Runner:
             "citation_support": cit.supported / cit.cited if cit.cited else None,
             "citation_coverage": cit.cited / cit.sentences if cit.sentences else None,
         }
+        if q.category:
+            return self._guideline(q, answer, result, m)
         if q.kind == "answerable":
             evidence = retriever.retrieve(answer.query, k=self.options.k).evidence
             result.ranking = first_occurrence(e.chunk.doc_id for e in evidence)
@@ -203,5 +236,28 @@ class Runner:
             if q.decision:
                 result.predicted_decision = decide(answer)
                 m["ynm_correct"] = float(result.predicted_decision == q.decision)
+        result.metrics = {k: (round(v, 4) if v is not None else None) for k, v in m.items()}
+        return result
+
+    @staticmethod
+    def _guideline(q: Question, answer: Answer, result: QuestionResult, m: dict[str, float | None]
+                   ) -> QuestionResult:
+        """Guideline-set scores: facts in the answer and the lead, expected guideline first, the gate's signals."""
+        result.category, result.ask = q.category, q.ask
+        result.abstention_reason = answer.abstention_reason
+        signals = answer.trace.signals
+        result.signals = dataclasses.asdict(signals) if signals is not None else {}
+        result.gate_abstained = answer.trace.gate_abstained
+        result.ranking = list(answer.trace.ranking)
+        result.gold_doc = sorted(q.gold_doc)
+        if q.category == "answerable":
+            whole = " ".join(s.text for s in answer.all_sentences())
+            lead = " ".join(s.text for s in answer.summary_sentences)
+            result.counts.update(facts=len(q.must_have), facts_found=facts_found(q.must_have, whole),
+                                 facts_lead=facts_found(q.must_have, lead))
+            first = answer.references[0].doc_id if answer.references else ""
+            m["guideline_hit"] = float(first in q.gold_doc)
+            m.update({f"doc_{k}": v for k, v in
+                      retrieval_scores({q.id: result.ranking}, {q.id: q.gold_doc}).get(q.id, {}).items()})
         result.metrics = {k: (round(v, 4) if v is not None else None) for k, v in m.items()}
         return result

@@ -102,6 +102,21 @@ def _as_str(meta: dict[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _as_dois(value: Any) -> tuple[str, ...]:
+    """Front matter `doi`: one DOI or a list of DOIs (the first is the primary one), blanks and repeats dropped."""
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list) else [value]
+    dois: list[str] = []
+    for item in items:
+        if isinstance(item, (dict, list)):
+            raise CorpusError("doi must be a DOI or a list of DOIs")
+        doi = "" if item is None else str(item).strip()
+        if doi and doi not in dois:
+            dois.append(doi)
+    return tuple(dois)
+
+
 def _as_year(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -131,6 +146,7 @@ def _load_markdown(file: Path, *, require_front_matter: bool) -> Document | None
     if audience not in ("clinician", "patient"):
         raise CorpusError(f"audience must be clinician or patient, not {audience!r}")
     h1 = _H1.search(body)
+    dois = _as_dois(meta.get("doi"))
     return Document(
         id=slugify(_as_str(meta, "id") or file.stem),
         title=_as_str(meta, "title") or (h1.group(1) if h1 else file.stem),
@@ -140,7 +156,8 @@ def _load_markdown(file: Path, *, require_front_matter: bool) -> Document | None
         year=_as_year(meta.get("year")),
         version=_as_str(meta, "version"),
         url=_as_str(meta, "url"),
-        doi=_as_str(meta, "doi"),
+        doi=dois[0] if dois else "",
+        dois=dois,
         topics=tuple(str(t) for t in topics),
         specialty=_as_str(meta, "specialty"),
         audience=audience,  # type: ignore[arg-type]

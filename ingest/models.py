@@ -22,7 +22,8 @@ class Document:
     year: int | None = None
     version: str = ""
     url: str = ""
-    doi: str = ""
+    doi: str = ""  # the primary DOI: the first of `dois`, or ""
+    dois: tuple[str, ...] = ()  # every DOI of the source (a guideline published in several parts has several)
     topics: tuple[str, ...] = ()
     specialty: str = ""
     audience: Audience = "clinician"
@@ -36,10 +37,24 @@ class Document:
     page_starts: tuple[int, ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Keep `doi` and `dois` consistent whichever one the caller gave: `doi` is always the first of `dois`.
+        if self.dois and self.doi != self.dois[0]:
+            if self.doi and self.doi not in self.dois:
+                object.__setattr__(self, "dois", (self.doi, *self.dois))
+            else:
+                object.__setattr__(self, "doi", self.dois[0])
+        elif not self.dois and self.doi:
+            object.__setattr__(self, "dois", (self.doi,))
+
     @property
     def content_hash(self) -> str:
         """Hash of everything that ends up in the index, so metadata edits count as changes."""
         payload = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "source"}
+        if len(self.dois) <= 1:
+            # A single DOI is already in `doi`: leaving `dois` out keeps the hashes (and chunk ids) that
+            # indexes built before `dois` existed recorded, so they are not re-embedded for nothing.
+            del payload["dois"]
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=list)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

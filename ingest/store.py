@@ -33,8 +33,9 @@ def _doc_to_json(doc: Document) -> str:
 
 
 def _doc_from_json(blob: str) -> Document:
+    """A stored document; rows written before a field existed get its default (`dois` is derived from `doi`)."""
     data = json.loads(blob)
-    for key in ("topics", "page_starts"):
+    for key in ("topics", "page_starts", "dois"):
         data[key] = tuple(data.get(key) or ())
     data["extra"] = tuple(tuple(pair) for pair in data.get("extra") or ())
     return Document(**data)

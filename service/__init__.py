@@ -1,5 +1,6 @@
 """Answer service: retrieve guideline passages and compose cited answers, over HTTP and the CLI."""
 
+from service.answerability import AnswerabilityGate, Verdict, decide
 from service.answering import AnswerService
 from service.api import create_app
 from service.compose import Composer, Composition, ExtractiveComposer
@@ -15,12 +16,18 @@ from service.models import (
     QuotedSpan,
     Reference,
     ReviewStatus,
+    Signals,
+    Trace,
 )
 from service.retrieval import Catalog, HybridRetriever, Retrieved
+from service.understanding import Ask, QueryAnalysis, QueryAnalyzer
+from service.vocabulary import Vocabulary
 
 __all__ = [
     "Answer",
     "AnswerService",
+    "AnswerabilityGate",
+    "Ask",
     "Audience",
     "Catalog",
     "CitedSentence",
@@ -33,10 +40,17 @@ __all__ = [
     "FollowUpRewriter",
     "HybridRetriever",
     "KeyPoint",
+    "QueryAnalysis",
+    "QueryAnalyzer",
     "QuotedSpan",
     "Reference",
     "Retrieved",
     "ReviewStatus",
+    "Signals",
+    "Trace",
     "Turn",
+    "Verdict",
+    "Vocabulary",
     "create_app",
+    "decide",
 ]

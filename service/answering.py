@@ -136,6 +136,7 @@ class AnswerService:
             created_at=now_iso(),
             trace=Trace(subject=analysis.subject, terms=tuple(dict.fromkeys(m.term.name for m in analysis.subjects)),
                         ask=analysis.ask.value, populations=analysis.populations, signals=verdict.signals,
+                        gate_abstained=not verdict.answerable,
                         ranking=tuple(dict.fromkeys(e.chunk.doc_id for e in retrieved.evidence)),
                         k=len(retrieved.evidence)),
         )

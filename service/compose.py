@@ -160,6 +160,7 @@ class ExtractiveComposer:
                     version=doc.version,
                     url=doc.url,
                     doi=doc.doi,
+                    dois=doc.dois,
                     audience=doc.audience,
                     superseded_by=c.evidence.superseded_by,
                 )

@@ -139,6 +139,7 @@ class Trace:
     ask: str = ""
     populations: tuple[str, ...] = ()
     signals: Signals | None = None
+    gate_abstained: bool = False  # the answerability gate refused (the composer was never called)
     ranking: tuple[str, ...] = ()  # document ids of the retrieval the answer used, best first
     k: int = 0  # passages that retrieval returned
 

@@ -95,6 +95,20 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {out / 'metrics.json'}, {out / 'records.jsonl'}, {out / 'report.html'}")
         if calibrate:
             system = "hybrid" if any(s.name == "hybrid" for s in options.systems) else options.systems[0].name
+            from eval.gate import calibrate_gate
+
+            gate = calibrate_gate(results, settings.answerability, system=system)
+            if gate is not None:
+                (out / "gate-calibration.json").write_text(json.dumps(gate.to_dict(), indent=2) + "\n",
+                                                           encoding="utf-8")
+                values = ", ".join(f"{k}={v}" for k, v in gate.thresholds.items())
+                typer.echo(f"answerability gate (chosen on dev, system {system}): {values}")
+                typer.echo(f"  dev: off-topic answered {gate.dev.off_topic_answered:.3f}, false abstention "
+                           f"{gate.dev.false_abstention:.3f} (current settings: "
+                           f"{gate.current_dev.off_topic_answered:.3f}, {gate.current_dev.false_abstention:.3f})")
+                if gate.test is not None:
+                    typer.echo(f"  test: off-topic answered {gate.test.off_topic_answered:.3f}, "
+                               f"false abstention {gate.test.false_abstention:.3f}")
             best, per_set = abstention_threshold(results, system=system)
             report = {"system": system, "recommended_abstain_threshold": best.threshold,
                       "overall": best.__repr__(), "per_set": {s: t.__repr__() for s, t in per_set.items()}}

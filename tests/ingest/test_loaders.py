@@ -131,3 +131,39 @@ def test_jsonl_records_become_documents_and_bad_lines_fail_alone(tmp_path: Path)
     )
     assert dict(doc.extra)["question"] == "What are the symptoms of Glaucoma ?"
     assert sorted(f.source.rsplit(":", 1)[1] for f in failures) == ["2", "3"]
+
+
+def test_dois_persist_in_the_store_and_old_rows_still_load(tmp_path: Path) -> None:
+    import dataclasses
+    import hashlib
+    import sqlite3
+
+    from ingest.store import ChunkStore
+
+    two = Document(id="two", title="T", text="Text.", source="x", doi="", dois=("10.1000/a", "10.1000/b"))
+    one = Document(id="one", title="O", text="Text.", source="y", doi="10.1000/c")
+    assert (two.doi, one.dois) == ("10.1000/a", ("10.1000/c",))
+    # a single DOI keeps the content hash that documents had before `dois` existed (no needless re-embedding)
+    old_payload = {k: v for k, v in dataclasses.asdict(one).items() if k not in ("source", "dois")}
+    blob = json.dumps(old_payload, sort_keys=True, ensure_ascii=False, default=list)
+    assert one.content_hash == hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    assert two.content_hash != dataclasses.replace(two, dois=("10.1000/a",)).content_hash
+
+    path = tmp_path / "store.sqlite"
+    store = ChunkStore(path, create=True)
+    store.replace_documents([(two, [], []), (one, [], [])])
+    store.close()
+    # rewrite one row as an index built before `dois` existed stored it
+    db = sqlite3.connect(path)
+    body = json.loads(db.execute("SELECT body FROM documents WHERE id = 'one'").fetchone()[0])
+    del body["dois"]
+    db.execute("UPDATE documents SET body = ? WHERE id = 'one'", (json.dumps(body),))
+    db.commit()
+    db.close()
+    store = ChunkStore(path, create=False)
+    docs = {d.id: d for d in store.documents()}
+    hashes = store.document_hashes()
+    store.close()
+    assert docs["two"].dois == ("10.1000/a", "10.1000/b") and docs["two"].doi == "10.1000/a"
+    assert docs["one"].dois == ("10.1000/c",) and docs["one"].doi == "10.1000/c"
+    assert docs["one"].content_hash == hashes["one"][0] == one.content_hash

@@ -1,0 +1,114 @@
+"""Query understanding and the gate's decision rule, on a small in-memory vocabulary (no model, no index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest import Document
+from medcite.config import AnswerabilitySettings
+from service import Ask, QueryAnalyzer, Signals, Vocabulary, decide
+from service.understanding import detect_ask, detect_populations
+from service.vocabulary import DrugEntry, load_drug_table
+
+DOCS = [
+    Document(id="vte", title="Antithrombotic therapy for VTE disease", source="x",
+             topics=("venous thromboembolism", "deep vein thrombosis", "DVT"),
+             text="Apixaban 10 mg twice daily for 7 days. Provoked DVT is treated for 3 months."),
+    Document(id="ms", title="Multiple sclerosis disease-modifying therapy", source="x",
+             topics=("multiple sclerosis", "MS"), text="Ocrelizumab is used in primary progressive MS."),
+    Document(id="pain", title="Analgesia", source="x", topics=("analgesia",),
+             text="Paracetamol has a maximum of 4 g in 24 hours. Metronidazole causes a reaction with alcohol."),
+]
+DRUGS = [DrugEntry("apixaban", brands=("Eliquis",), classes=("blood thinner",)),
+         DrugEntry("paracetamol", also=("acetaminophen",), brands=("Tylenol",)),
+         DrugEntry("metronidazole", brands=("Flagyl",))]
+LAY = [(("clot in the leg",), ("deep vein thrombosis",))]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> QueryAnalyzer:
+    return QueryAnalyzer(Vocabulary(DOCS, DRUGS, LAY), AnswerabilitySettings())
+
+
+def names(analyzer: QueryAnalyzer, question: str) -> list[str]:
+    return [m.term.name for m in analyzer.analyze(question).subjects]
+
+
+def test_brand_lay_and_topic_names_map_to_corpus_terms(analyzer: QueryAnalyzer) -> None:
+    assert names(analyzer, "How much Tylenol can I take?") == ["paracetamol"]
+    assert names(analyzer, "Is Eliquis ok after a clot in the leg?") == ["apixaban", "deep vein thrombosis"]
+    assert names(analyzer, "treatment of deep-vein thromboses") == ["deep vein thrombosis"]
+    term = analyzer.analyze("How much Tylenol?").subjects[0].term
+    assert term.text_docs == {"pain"}  # the corpus names paracetamol only in the analgesia digest
+
+
+def test_typos_are_corrected_conservatively(analyzer: QueryAnalyzer) -> None:
+    mention = analyzer.analyze("apixiban dose").subjects[0]
+    assert (mention.term.name, mention.corrected_from) == ("apixaban", "apixiban")
+    # A word two edits from a short corpus word is not "corrected" into it.
+    assert names(analyzer, "apxiabn dose") == []
+
+
+def test_words_the_corpus_never_uses_are_unknown_with_their_rarity(analyzer: QueryAnalyzer) -> None:
+    unknown = analyzer.analyze("What is the treatment for tinea pedis?").unknown
+    assert [u.text for u in unknown] == ["tinea pedis"]
+    assert unknown[0].zipf < 3.0
+    # Common English words absent from the corpus are recorded too, but with a high frequency.
+    common = {u.text: u.zipf for u in analyzer.analyze("my grandmother has a clot in the leg").unknown}
+    assert common["grandmother"] > 4.0
+
+
+def test_short_acronyms_need_capitals(analyzer: QueryAnalyzer) -> None:
+    assert names(analyzer, "ocrelizumab in MS") == ["MS"]
+    assert names(analyzer, "how many ms of delay") == []
+
+
+@pytest.mark.parametrize(("question", "ask"), [
+    ("How long should anticoagulation continue after a provoked DVT?", Ask.DURATION),
+    ("What is the maximum dose of paracetamol?", Ask.DOSE),
+    ("Can I drink alcohol while taking metronidazole?", Ask.INTERACTION),
+    ("Is apixaban safe when breastfeeding?", Ask.PREGNANCY),
+    ("Within how many hours can alteplase be given?", Ask.TIME_WINDOW),
+    ("What is the first-line drug for hypertension?", Ask.FIRST_LINE),
+    ("When should I start getting mammograms?", Ask.SCREENING),
+    ("apixaban vs warfarin", Ask.COMPARISON),
+    ("What is NMOSD?", Ask.DEFINITION),
+    ("How is gout treated?", Ask.TREATMENT),
+])
+def test_ask_detection(question: str, ask: Ask) -> None:
+    assert detect_ask(question) is ask
+
+
+def test_populations() -> None:
+    assert detect_populations("Is it safe in pregnancy for my kid?") == ("pregnancy", "children")
+    assert detect_populations("apixaban with kidney disease") == ("kidney disease",)  # "kidney" is not "kid"
+
+
+def test_decide_names_the_subject_and_every_threshold_matters() -> None:
+    t = AnswerabilitySettings()
+    ok = Signals(cosine=0.7, ask="duration", ask_answered=True, subject="DVT")
+    assert decide(ok, t) == (True, "")
+    verdict = decide(Signals(cosine=0.7, unknown=(("tinea pedis", 2.1),)), t)
+    assert verdict == (False, "The guideline corpus has no guideline on tinea pedis.")
+    assert decide(Signals(cosine=0.7, unknown=(("grandmother", 4.1),)), t)[0]
+    assert not decide(Signals(cosine=t.min_cosine - 0.01), t)[0]
+    assert not decide(Signals(cosine=0.7, term_coverage=t.min_term_coverage - 0.01), t)[0]
+    assert not decide(Signals(cosine=0.7, uncovered_subjects=("Zepbound",)), t)[0]
+    missing = decide(Signals(cosine=0.7, missing_populations=("pregnancy",), subject="DVT"), t)
+    assert missing == (False, "The guidelines on DVT do not address pregnancy.")
+    no_duration = Signals(cosine=0.7, ask="duration", ask_answered=False, subject="DVT")
+    assert not decide(no_duration, t)[0]
+    assert decide(no_duration, t.model_copy(update={"require_ask_evidence": []}))[0]
+
+
+def test_bundled_drug_table_is_well_formed() -> None:
+    table = load_drug_table()
+    assert len(table) >= 150
+    generics = {e.generic.casefold() for e in table}
+    assert len(generics) == len(table), "one entry per generic"
+    owners: dict[str, set[str]] = {}
+    for e in table:
+        for name in (*e.brands, *e.also):
+            owners.setdefault(name.casefold(), set()).add(e.generic)
+    shared = {n: g for n, g in owners.items() if len(g) > 1}
+    assert not shared, f"names shared by two generics: {shared}"
