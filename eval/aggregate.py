@@ -18,7 +18,7 @@ LOWER_IS_BETTER = frozenset({"abstain_answerable", "contradiction_rate", "latenc
                              "off_topic_answered", "near_miss_answered", "out_of_corpus_answered",
                              "false_abstention"})
 # Not compared with a baseline: machine-dependent, or descriptive of the data rather than the system.
-NOT_COMPARED = frozenset({"latency_p50_ms", "latency_p95_ms", "ynm_majority_baseline"})
+NOT_COMPARED = frozenset({"latency_p50_ms", "latency_p95_ms", "ynm_majority_baseline", "passages_k"})
 
 
 @dataclass(slots=True)
@@ -113,6 +113,8 @@ def summarise(system: str, set_name: str, results: Sequence[QuestionResult]) -> 
     v["citation_coverage"] = _ratio(c["cited"], c["sentences"])
     if oos:
         v["abstain_oos"] = _mean(float(r.abstained) for r in oos)
+    if any("passages" in r.counts for r in results):  # how many passages composition read (the k used)
+        v["passages_k"] = _mean(float(r.counts.get("passages", 0)) for r in results)
     latencies = [r.latency_ms for r in every]
     v["latency_p50_ms"] = round(percentile(latencies, 50), 1)
     v["latency_p95_ms"] = round(percentile(latencies, 95), 1)

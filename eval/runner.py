@@ -18,7 +18,6 @@ from eval.metrics import (
     answer_text,
     citation_scores,
     decide,
-    first_occurrence,
     reference_statements,
     retrieval_scores,
     rouge_l,
@@ -210,7 +209,7 @@ class Runner:
                         for r in answer.references],
             abstained=answer.abstained, confidence=answer.confidence, latency_ms=round(latency, 2))
         cit = citation_scores(answer, documents)
-        result.counts = dataclasses.asdict(cit)
+        result.counts = {**dataclasses.asdict(cit), "passages": answer.trace.k, "ranked": len(answer.trace.ranking)}
         m: dict[str, float | None] = {
             "abstained": float(answer.abstained),
             "citation_validity": cit.valid / cit.citations if cit.citations else None,
@@ -220,8 +219,8 @@ class Runner:
         if q.category:
             return self._guideline(q, answer, result, m)
         if q.kind == "answerable":
-            evidence = retriever.retrieve(answer.query, k=self.options.k).evidence
-            result.ranking = first_occurrence(e.chunk.doc_id for e in evidence)
+            # The ranking of the retrieval the answer itself used (its trace), cut at --k.
+            result.ranking = list(answer.trace.ranking[: self.options.k])
             result.gold, result.gold_doc = sorted(q.gold), sorted(q.gold_doc)
             m.update(retrieval_scores({q.id: result.ranking}, {q.id: q.gold}).get(q.id, {}))
             if q.gold_doc:
@@ -256,8 +255,6 @@ class Runner:
             result.counts.update(facts=len(q.must_have), facts_found=facts_found(q.must_have, whole),
                                  facts_lead=facts_found(q.must_have, lead))
             first = answer.references[0].doc_id if answer.references else ""
-            m["guideline_hit"] = float(first in q.gold_doc)
-            m.update({f"doc_{k}": v for k, v in
-                      retrieval_scores({q.id: result.ranking}, {q.id: q.gold_doc}).get(q.id, {}).items()})
+            m["guideline_hit"] = float(first in q.gold_doc)  # ranking metrics: computed over the set
         result.metrics = {k: (round(v, 4) if v is not None else None) for k, v in m.items()}
         return result

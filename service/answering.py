@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -15,7 +16,7 @@ from service.followup import FollowUpRewriter
 from service.models import Answer, Audience, Evidence, Filters, ReviewStatus, Trace
 from service.retrieval import Catalog, HybridRetriever
 from service.texts import APPROVED, DISCLAIMERS, PENDING_REVIEW
-from service.understanding import QueryAnalyzer
+from service.understanding import Ask, QueryAnalyzer, detect_ask
 from service.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class AnswerService:
             conversation_id = new_id()
         query = self.rewriter.rewrite(question, history)
         analysis = self.analyzer.analyze(query)
+        if query != question and (own := detect_ask(question)) is not Ask.OTHER:
+            analysis = dataclasses.replace(analysis, ask=own)  # a follow-up's own ask beats the earlier one's
         retrieved = self.retriever.retrieve(query, filters=filters, audience=audience,
                                             prefer=self.gate.subject_docs(analysis),
                                             prefer_boost=self.settings.answerability.subject_boost)
@@ -137,7 +140,7 @@ class AnswerService:
             trace=Trace(subject=analysis.subject, terms=tuple(dict.fromkeys(m.term.name for m in analysis.subjects)),
                         ask=analysis.ask.value, populations=analysis.populations, signals=verdict.signals,
                         gate_abstained=not verdict.answerable,
-                        ranking=tuple(dict.fromkeys(e.chunk.doc_id for e in retrieved.evidence)),
+                        ranking=tuple(retrieved.ranking[:50]),
                         k=len(retrieved.evidence)),
         )
         answer.timings_ms = {

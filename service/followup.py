@@ -102,4 +102,6 @@ class FollowUpRewriter:
             return question
         last = history[-1]
         topic = last.topic or last.query
-        return f"{topic}: {question.strip()}"
+        # The earlier question rides along: "and for how long?" needs what was asked before, not only the topic.
+        earlier = last.query.removeprefix(f"{topic}: ")
+        return f"{topic}: {question.strip()} | {earlier}"

@@ -140,8 +140,8 @@ class Trace:
     populations: tuple[str, ...] = ()
     signals: Signals | None = None
     gate_abstained: bool = False  # the answerability gate refused (the composer was never called)
-    ranking: tuple[str, ...] = ()  # document ids of the retrieval the answer used, best first
-    k: int = 0  # passages that retrieval returned
+    ranking: tuple[str, ...] = ()  # documents of the retrieval the answer used, by relevance (at most 50)
+    k: int = 0  # passages that retrieval handed to composition
 
 
 @dataclass(slots=True)

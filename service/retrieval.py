@@ -26,6 +26,9 @@ class Retrieved:
     evidence: list[Evidence]
     query_vector: npt.NDArray[np.float32]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # Documents of every candidate by fused score, before near-duplicate collapsing and MMR (which shape what
+    # composition reads, not how relevant a document is): the ranking that ranking metrics measure.
+    ranking: list[str] = field(default_factory=list)
 
 
 class Catalog:
@@ -153,13 +156,16 @@ class HybridRetriever:
         kw = keyword[pos]
         kw_max = float(keyword.max()) or 1.0
         section = cat.section_matrix[cat.chunk_section[pos]] @ qv
-        fused = self._fuse(dense, kw, kw_max) + s.section_weight * section
+        fused = self._fuse(dense, kw, kw_max)
         fused = np.where(cat.superseded[pos], fused * s.superseded_penalty, fused)
-        preferred = cat.patient[pos] == (audience == "patient")
-        fused = fused + np.where(preferred, s.audience_boost, 0.0)
-        if prefer and prefer_boost:
-            about = np.asarray([cat.doc_order[d] in prefer for d in cat.chunk_doc[pos]], dtype=bool)
-            fused = fused + np.where(about, prefer_boost, 0.0)
+        if s.fusion in ("weighted", "rrf"):
+            # Priors belong to the hybrid systems; `dense` and `bm25` stay plain single retrievers.
+            fused = fused + s.section_weight * section
+            preferred = cat.patient[pos] == (audience == "patient")
+            fused = fused + np.where(preferred, s.audience_boost, 0.0)
+            if prefer and prefer_boost:
+                about = np.asarray([cat.doc_order[d] in prefer for d in cat.chunk_doc[pos]], dtype=bool)
+                fused = fused + np.where(about, prefer_boost, 0.0)
         if self.reranker is not None:
             fused = self._rerank(query, pos, fused, k)
         chosen = self._diversify(pos, fused, k)
@@ -167,7 +173,8 @@ class HybridRetriever:
         timings["fuse"] = (t4 - t3) * 1000
         evidence = self._evidence(pos, chosen, dense, kw, section, fused)
         timings["fetch"] = (time.perf_counter() - t4) * 1000
-        return Retrieved(evidence, qv, timings)
+        ranking = list(dict.fromkeys(cat.doc_order[int(cat.chunk_doc[pos[i]])] for i in np.argsort(-fused)))
+        return Retrieved(evidence, qv, timings, ranking)
 
     def _fuse(
         self, dense: npt.NDArray[np.float32], kw: npt.NDArray[np.float32], kw_max: float

@@ -70,7 +70,7 @@ _ASK_CUES: tuple[tuple[Ask, re.Pattern[str]], ...] = tuple((a, re.compile(p, re.
 
 # Population qualifiers: they narrow the subject rather than name a new one.
 POPULATIONS: dict[str, re.Pattern[str]] = {p: re.compile(rf"{r}\b", re.IGNORECASE) for p, r in {
-    "pregnancy": r"\b(?:pregnan\w*|expecting a baby|trimester|antenatal|prenatal)",
+    "pregnancy": r"\b(?:pregnan\w*|expecting a baby|trimester|antenatal|prenatal|conceiv\w*|conception)",
     "breastfeeding": r"\b(?:breast ?-?fe(?:e)?d\w*|breast-?fed|lactat\w*|nursing mother|breast ?milk)",
     "children": r"\b(?:child\w*|kids?|paediatric|pediatric|infants?|bab(?:y|ies)|toddlers?|newborns?|"
                 r"adolescents?|teen\w*|(?:my )?(?:son|daughter))",
@@ -95,7 +95,8 @@ anything really still ever always usually often much many every day days week we
 times long soon first next last one two three four five six seven eight nine ten mg dose doses dosage treat
 treating treated treatment treatments therapy therapies manage managing management medicine medicines medication
 medications drug drugs pill pills tablet tablets cure help helps relief start started stop stopping continue
-should must may might shall let lets like
+should must may might shall let lets like hasn doesn isn wasn won don didn shouldn couldn wouldn aren haven
+weren can't ll ve re
 """
 STOP = frozenset(_STOP_WORDS.split())
 
@@ -157,8 +158,11 @@ def detect_ask(question: str) -> Ask:
 
 
 def detect_populations(question: str) -> tuple[str, ...]:
-    """Population qualifiers the question names."""
-    return tuple(p for p, cue in POPULATIONS.items() if cue.search(question))
+    """Population qualifiers the question names (a baby in a breastfeeding question is not the patient)."""
+    found = [p for p, cue in POPULATIONS.items() if cue.search(question)]
+    if "breastfeeding" in found and "children" in found:
+        found.remove("children")
+    return tuple(found)
 
 
 _TOKEN_SPAN = re.compile(r"[A-Za-z0-9]+(?:['’][sS]\b)?")
@@ -174,23 +178,28 @@ class QueryAnalyzer:
         self.settings = settings
 
     def _correct(self, word: str) -> str:
-        """The corpus spelling a rare, unseen word is a typo of, or '' (conservative: same first letter)."""
+        """The corpus spelling a rare, unseen word is a typo of, or '' (conservative: same first letter; a swap of
+        two neighbouring letters counts as one edit)."""
         s = self.settings
         if len(word) < s.typo_min_length or not word.isalpha() or zipf(word) >= s.typo_max_zipf:
             return ""
         from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.distance import OSA
 
         limit = s.typo_max_edits if len(word) >= s.typo_long_length else 1
         choices = self.vocabulary.spellings_by_initial.get(word[0], [])
-        best = process.extractOne(word, choices, scorer=Levenshtein.distance, score_cutoff=limit)
+        best = process.extractOne(word, choices, scorer=OSA.distance, score_cutoff=limit)
         return str(best[0]) if best else ""
 
     def analyze(self, question: str) -> QueryAnalysis:
         """Subject, ask, populations and unknown terms of one question."""
         vocab = self.vocabulary
-        typed = [(m.group(0), m.group(0).casefold().replace("’", "'").removesuffix("'s")) for m in
-                 _TOKEN_SPAN.finditer(question)]
+        typed: list[tuple[str, str]] = []
+        for m in _TOKEN_SPAN.finditer(question):
+            word = m.group(0).casefold().replace("’", "'").removesuffix("'s")
+            # Clinical shorthand the corpus spells out ("DAPT", "nebs") reads as its expansion.
+            expansion = vocab.expansions.get(word)
+            typed += [(m.group(0), w) for w in expansion] if expansion else [(m.group(0), word)]
         words = [w for _, w in typed]
         corrected = list(words)
         fixes: dict[int, str] = {}
@@ -241,7 +250,10 @@ class QueryAnalyzer:
         content = tuple(dict.fromkeys(st for st, w in zip(stems, corrected, strict=True)
                                       if w not in STOP and len(w) >= 2 and not w.isdigit()))
         surface = {st: t for st, (t, _) in zip(stems, typed, strict=True)}
-        weights = {c: vocab.idf(c) for c in content if c in vocab.words}
+        # A word weighs by how rare it is in the corpus and in English: "febrile" carries the question, "try" not.
+        words_of = {st: w for st, w in zip(stems, corrected, strict=True)}
+        weights = {c: vocab.idf(c) * min(1.0, max(0.0, (5.5 - zipf(words_of[c])) / 2.0))
+                   for c in content if c in vocab.words}
         return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
                              populations=detect_populations(question), unknown=tuple(unknown), content=content,
                              weights=weights, surface=surface)

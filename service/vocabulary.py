@@ -93,11 +93,12 @@ def load_drug_table(text: str | None = None) -> list[DrugEntry]:
 
 
 def load_lay_terms(text: str | None = None) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Lay phrases and the corpus terms they mean (package data unless text is given)."""
+    """Lay phrases and clinical shorthand, and the corpus terms they mean (package data unless text is given)."""
     if text is None:
-        path = resources.files("service").joinpath("data/lay_terms.yaml")
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    rows = yaml.safe_load(text) or []
+        parts = [resources.files("service").joinpath(f"data/{name}.yaml") for name in ("lay_terms", "abbreviations")]
+        rows = [r for p in parts if p.is_file() for r in yaml.safe_load(p.read_text(encoding="utf-8")) or []]
+    else:
+        rows = yaml.safe_load(text) or []
     return [(_strings(r.get("lay")), _strings(r.get("means"))) for r in rows if isinstance(r, dict)]
 
 
@@ -125,6 +126,7 @@ class Vocabulary:
             for topic in (*doc.topics, doc.title):
                 term = self._term(topic, "condition")
                 term.topic_docs.add(doc.id)
+            self._merge_acronyms(doc.topics)
         for entry in drugs if drugs is not None else load_drug_table():
             generic = self._term(entry.generic, "drug")
             for spelling in (*entry.also, *entry.brands):
@@ -132,11 +134,14 @@ class Vocabulary:
             for name in entry.classes:
                 cls = self._term(name, "drug_class")
                 cls.keys.update(generic.keys)  # naming a member drug is naming the class
+        self.expansions: dict[str, list[str]] = {}  # one-word shorthand → the corpus's words for it
         for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
             targets = [self.by_key[k] for k in (key_of(m) for m in means) if k in self.by_key]
             for phrase in lay:
-                for target in targets[:1]:
-                    self._alias(phrase, target)
+                if targets:
+                    self._alias(phrase, targets[0])
+                elif means and len(tokens(phrase)) == 1 and all(w in df for w in key_of(means[0])):
+                    self.expansions[tokens(phrase)[0]] = tokens(means[0])
         # Which documents name each term: one pass over each document, keys looked up by their first word.
         by_first: dict[str, list[tuple[Key, Term]]] = defaultdict(list)
         for term in {id(t): t for t in self.by_key.values()}.values():
@@ -165,6 +170,21 @@ class Vocabulary:
             term.kind = "drug"  # a drug listed as a document topic is still a drug
             term.name = name.strip()
         return term
+
+    def _merge_acronyms(self, topics: Sequence[str]) -> None:
+        """A document's acronym topic ("CKD") and the topic it abbreviates ("chronic kidney disease") are one term."""
+        for short in topics:
+            if not (short.isupper() and 2 <= len(short) <= 6 and short.isalpha()):
+                continue
+            for long in topics:
+                words = [w for w in tokens(long) if w not in ("of", "the", "and", "in", "with")]
+                if len(words) == len(short) and "".join(w[0] for w in words) == short.casefold():
+                    target, alias = self.by_key[key_of(long)], self.by_key[key_of(short)]
+                    if target is not alias:
+                        target.keys |= alias.keys
+                        target.topic_docs |= alias.topic_docs
+                        for key in alias.keys:
+                            self.by_key[key] = target
 
     def _alias(self, spelling: str, term: Term) -> None:
         key = key_of(spelling)

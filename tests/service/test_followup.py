@@ -5,7 +5,8 @@ from __future__ import annotations
 from service import FollowUpRewriter, Turn
 
 REWRITER = FollowUpRewriter(["neuromyelitis optica", "NMOSD", "asthma", "hypertension", "pregnancy"])
-HISTORY = [Turn(question="What is the treatment for neuromyelitis optica?", query="same", topic="neuromyelitis optica")]
+HISTORY = [Turn(question="What is the treatment for neuromyelitis optica?",
+                query="What is the treatment for neuromyelitis optica?", topic="neuromyelitis optica")]
 
 
 def test_follow_ups_get_the_conversation_topic() -> None:
@@ -16,7 +17,8 @@ def test_follow_ups_get_the_conversation_topic() -> None:
         "Is it safe long term?",
         "how long for?",
     ):
-        assert REWRITER.rewrite(question, HISTORY) == f"neuromyelitis optica: {question}", question
+        expected = f"neuromyelitis optica: {question} | What is the treatment for neuromyelitis optica?"
+        assert REWRITER.rewrite(question, HISTORY) == expected, question
 
 
 def test_standalone_questions_are_left_alone() -> None:

@@ -59,7 +59,7 @@ def test_words_the_corpus_never_uses_are_unknown_with_their_rarity(analyzer: Que
 
 
 def test_short_acronyms_need_capitals(analyzer: QueryAnalyzer) -> None:
-    assert names(analyzer, "ocrelizumab in MS") == ["MS"]
+    assert names(analyzer, "ocrelizumab in MS") == ["multiple sclerosis"]  # acronym topic merged
     assert names(analyzer, "how many ms of delay") == []
 
 
