@@ -5,7 +5,6 @@ Chosen on the guideline set's dev split (minimising off-topic answers + false ab
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +14,12 @@ from medcite.config import AnswerabilitySettings
 from service import Signals, decide
 
 GRID: dict[str, tuple[float, ...]] = {
-    "min_cosine": tuple(round(0.30 + 0.025 * i, 3) for i in range(13)),
+    "min_cosine": tuple(round(0.30 + 0.05 * i, 3) for i in range(7)),
+    "min_cosine_subject": (0.2, 0.25, 0.3, 0.35, 0.4, 0.45),
     "unknown_zipf_max": tuple(round(2.5 + 0.25 * i, 2) for i in range(9)),
-    "min_term_coverage": tuple(round(0.3 + 0.05 * i, 2) for i in range(11)),
-    "min_sentence_coverage": (0.4, 0.5, 0.6, 0.7, 0.8),
+    "min_term_coverage": tuple(round(0.3 + 0.1 * i, 2) for i in range(6)),
+    "min_sentence_coverage": (0.4, 0.6, 0.8),
+    "key_word_fraction": (0.6, 0.7, 0.8, 0.9, 1.01),
 }
 
 
@@ -62,6 +63,7 @@ def signals_of(raw: dict[str, Any]) -> Signals:
     """Signals from a record's JSON."""
     data = dict(raw)
     data["unknown"] = tuple((str(w), float(z)) for w, z in data.get("unknown", ()))
+    data["words"] = tuple((str(w), float(x), bool(f)) for w, x, f in data.get("words", ()))
     for key in ("uncovered_subjects", "missing_words", "missing_populations"):
         data[key] = tuple(data.get(key, ()))
     return Signals(**{k: v for k, v in data.items() if k in Signals.__dataclass_fields__})
@@ -84,21 +86,28 @@ def rates(results: Sequence[tuple[QuestionResult, Signals]], t: AnswerabilitySet
 
 def calibrate_gate(results: Sequence[QuestionResult], base: AnswerabilitySettings, *, system: str = "hybrid"
                    ) -> GateCalibration | None:
-    """Grid-search the gate thresholds on the dev split; None when there are no guideline dev records."""
+    """Search the gate thresholds on the dev split; None when there are no guideline dev records."""
     mine = [(r, signals_of(r.signals)) for r in results if r.system == system and r.category and r.signals]
     dev = [x for x in mine if x[0].set.endswith("-dev")]
     test = [x for x in mine if x[0].set.endswith("-test")]
     if not dev:
         return None
     current = {k: float(getattr(base, k)) for k in GRID}
-    best: tuple[float, float, dict[str, float]] | None = None
-    for values in itertools.product(*GRID.values()):
-        choice = dict(zip(GRID, values, strict=True))
-        r = rates(dev, base.model_copy(update=choice))
-        distance = sum(abs(choice[k] - current[k]) for k in GRID)  # ties: stay near the current values
-        if best is None or (r.error, distance) < (best[0], best[1]):
-            best = (r.error, distance, choice)
-    assert best is not None
+    # Coordinate descent over the grid (each threshold in turn, until none moves): the full product is too big.
+    choice = dict(current)
+    score = rates(dev, base.model_copy(update=choice)).error
+    for _ in range(6):
+        moved = False
+        for name, values in GRID.items():
+            for value in values:
+                trial = {**choice, name: value}
+                error = rates(dev, base.model_copy(update=trial)).error
+                distance = sum(abs(trial[k] - current[k]) for k in GRID)  # ties: stay near the current values
+                if (error, distance) < (score, sum(abs(choice[k] - current[k]) for k in GRID)):
+                    choice, score, moved = trial, error, True
+        if not moved:
+            break
+    best = (score, 0.0, choice)
     chosen = base.model_copy(update=best[2])
     return GateCalibration(system, best[2], rates(dev, chosen), rates(test, chosen) if test else None,
                            current, rates(dev, base))

@@ -100,7 +100,11 @@ class AnswerabilitySettings(BaseModel):
     """When to answer: every threshold of the gate (calibrated by `medcite eval --calibrate`, see docs)."""
 
     min_cosine: float = Field(
-        0.45, ge=0.0, le=1.0, description="Abstain when the best passage's cosine to the question is below this."
+        0.55, ge=0.0, le=1.0, description="Abstain when the best passage's cosine to the question is below this."
+    )
+    min_cosine_subject: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="The cosine floor when the question names a subject the corpus knows and the evidence covers.",
     )
     unknown_zipf_max: float = Field(
         3.5, ge=0.0, le=8.0,
@@ -111,8 +115,13 @@ class AnswerabilitySettings(BaseModel):
         0.5, ge=0.0, le=1.0,
         description="Least IDF-weighted share of the question's content words found in the on-topic passages.",
     )
+    key_word_fraction: float = Field(
+        1.01, ge=0.0, le=1.01,
+        description="A question word weighing at least this share of its heaviest word must occur in the on-topic "
+        "passages (1.01 turns the rule off).",
+    )
     min_sentence_coverage: float = Field(
-        0.6, ge=0.0, le=1.0,
+        0.4, ge=0.0, le=1.0,
         description="Interaction and comparison questions need one sentence covering this share of their words.",
     )
     coverage_passages: int = Field(3, ge=1, le=20, description="On-topic passages the coverage is measured over.")

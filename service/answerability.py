@@ -61,12 +61,19 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
     rare = [w for w, z in sig.unknown if z < t.unknown_zipf_max]
     if rare:
         return False, f"The guideline corpus has no guideline on {', '.join(rare)}."
-    if sig.cosine < t.min_cosine:
+    # A question whose named subject the evidence covers may be phrased far from the passages (brands,
+    # shorthand): its cosine floor is lower.
+    floor = t.min_cosine_subject if sig.subject_named else t.min_cosine
+    if sig.cosine < floor:
         return False, (f"No guideline passage matches the question closely enough (best match {sig.cosine:.2f}, "
-                       f"threshold {t.min_cosine:.2f}).")
+                       f"threshold {floor:.2f}).")
     if sig.uncovered_subjects:
         return False, f"The guideline corpus does not cover {' or '.join(sig.uncovered_subjects)}."
     about = f" on {sig.subject}" if sig.subject else ""
+    top = max((w for _, w, _ in sig.words), default=0.0)
+    key_missing = [word for word, w, found in sig.words if not found and top and w >= t.key_word_fraction * top]
+    if key_missing:
+        return False, f"The guidelines found{about} do not address {', '.join(key_missing[:3])}."
     if sig.term_coverage < t.min_term_coverage:
         missing = ", ".join(sig.missing_words[:4]) or "the question's subject"
         return False, f"The guidelines found{about} do not address {missing}."
@@ -100,7 +107,6 @@ class AnswerabilityGate:
                query_vector: npt.NDArray[np.float32]) -> Verdict:
         """Signals and decision for one question's retrieved evidence."""
         s = self.settings
-        vocab = self.vocabulary
         cosine = max((float(e.passage_vector @ query_vector) for e in evidence), default=0.0)
         passages = [(e, stem_all(tokens(" ".join((e.document.title, *e.document.topics, e.chunk.section,
                                                   e.chunk.text))))) for e in evidence]
@@ -109,9 +115,10 @@ class AnswerabilityGate:
             m.text for m in subjects
             if not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.keys) for e, st in passages)))
         kept = [(e, st) for e, st in passages if not subjects or on_topic(st, e.document.id, subjects)]
-        # Words the corpus never uses are judged by the unknown-subject rule, not here.
-        content = [c for c in analysis.content if c in vocab.words]
-        weights = {c: vocab.idf(c) for c in content}
+        # Words the corpus never uses are judged by the unknown-subject rule, not here; common English words
+        # ("old", "think") weigh nothing (see QueryAnalysis.weights).
+        weights = {c: w for c, w in analysis.weights.items() if w > 0}
+        content = list(weights)
         total = sum(weights.values()) or 1.0
         top = kept[: s.coverage_passages]
         present = set().union(*(set(st) for _, st in top)) if top else set()
@@ -120,6 +127,9 @@ class AnswerabilityGate:
                 present.update(stem_all(tokens(m.text)))
         covered = sum(w for c, w in weights.items() if c in present)
         missing = tuple(analysis.surface.get(c, c) for c in content if c not in present)
+        # Key words may be anywhere in the on-topic evidence, not only in its best passages.
+        anywhere = present.union(*(set(st) for _, st in kept))
+        word_signals = tuple((analysis.surface.get(c, c), round(w, 3), c in anywhere) for c, w in weights.items())
         sentences = [(e, text) for e, _ in kept for text in e.chunk.sentence_texts()]
         best_sentence = 0.0
         answered = False
@@ -142,11 +152,13 @@ class AnswerabilityGate:
             uncovered_subjects=uncovered,
             term_coverage=round(covered / total, 4) if content else 1.0,
             missing_words=missing,
+            words=word_signals,
             sentence_coverage=round(best_sentence, 4),
             ask=analysis.ask.value,
             ask_answered=answered,
             missing_populations=tuple(populations) if kept else tuple(analysis.populations),
             subject=analysis.subject,
+            subject_named=bool(subjects),
         )
         ok, reason = decide(signals, s)
         return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

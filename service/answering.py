@@ -100,7 +100,7 @@ class AnswerService:
         analysis = self.analyzer.analyze(query)
         if query != question and (own := detect_ask(question)) is not Ask.OTHER:
             analysis = dataclasses.replace(analysis, ask=own)  # a follow-up's own ask beats the earlier one's
-        retrieved = self.retriever.retrieve(query, filters=filters, audience=audience,
+        retrieved = self.retriever.retrieve(analysis.retrieval_query, filters=filters, audience=audience,
                                             prefer=self.gate.subject_docs(analysis),
                                             prefer_boost=self.settings.answerability.subject_boost)
         verdict = self.gate.assess(analysis, retrieved.evidence, retrieved.query_vector)

@@ -123,11 +123,14 @@ class Signals:
     uncovered_subjects: tuple[str, ...] = ()  # subjects no retrieved passage names
     term_coverage: float = 1.0  # IDF-weighted share of content words in the on-topic passages
     missing_words: tuple[str, ...] = ()  # content words (as typed) absent from those passages
+    # Each content word the corpus uses: (as typed, weight, found anywhere in the on-topic evidence).
+    words: tuple[tuple[str, float, bool], ...] = ()
     sentence_coverage: float = 0.0  # best single on-topic sentence's share of the content words
     ask: str = "other"
     ask_answered: bool = True  # an on-topic sentence answers this kind of ask
     missing_populations: tuple[str, ...] = ()  # populations asked about that no on-topic sentence addresses
     subject: str = ""
+    subject_named: bool = False  # the question named a subject the corpus's vocabulary knows
 
 
 @dataclass(frozen=True, slots=True)

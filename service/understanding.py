@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
-from service.vocabulary import MAX_TERM_TOKENS, Term, Vocabulary, stem_all
+from service.vocabulary import MAX_TERM_TOKENS, Term, Vocabulary, stem_all, zipf
 
 
 class Ask(StrEnum):
@@ -130,6 +129,15 @@ class QueryAnalysis:
     content: tuple[str, ...] = ()  # stemmed content words (subject words included)
     weights: dict[str, float] = field(default_factory=dict)  # IDF of the content words the corpus uses
     surface: dict[str, str] = field(default_factory=dict)  # stem → a typed spelling, for messages
+    expanded: tuple[str, ...] = ()  # words that shorthand and typo corrections stand for
+
+    @property
+    def retrieval_query(self) -> str:
+        """The question plus the corpus's names for subjects it named otherwise (a brand → its generic)."""
+        lowered = self.question.casefold()
+        extra = [m.term.name for m in self.subjects if m.term.name.casefold() not in lowered]
+        extra += [w for w in self.expanded if w.casefold() not in lowered]
+        return " ".join([self.question, *dict.fromkeys(extra)])
 
     @property
     def subject(self) -> str:
@@ -139,14 +147,6 @@ class QueryAnalysis:
         if self.unknown:
             return " ".join(u.text for u in self.unknown)
         return ""
-
-
-@lru_cache(maxsize=4096)
-def zipf(word: str) -> float:
-    """English frequency of a word on the Zipf scale (0 = unseen, 7 = 'the')."""
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word, "en"))
 
 
 def detect_ask(question: str) -> Ask:
@@ -195,11 +195,17 @@ class QueryAnalyzer:
         """Subject, ask, populations and unknown terms of one question."""
         vocab = self.vocabulary
         typed: list[tuple[str, str]] = []
+        named: set[int] = set()  # capitalised words inside a sentence: names (brands, eponyms)
+        expanded: list[str] = []
         for m in _TOKEN_SPAN.finditer(question):
             word = m.group(0).casefold().replace("’", "'").removesuffix("'s")
+            before = question[: m.start()].rstrip()
+            if m.group(0)[:1].isupper() and not m.group(0).isupper() and before and before[-1] not in ".?!:;\"(":
+                named.add(len(typed))
             # Clinical shorthand the corpus spells out ("DAPT", "nebs") reads as its expansion.
             expansion = vocab.expansions.get(word)
             typed += [(m.group(0), w) for w in expansion] if expansion else [(m.group(0), word)]
+            expanded += expansion or []
         words = [w for _, w in typed]
         corrected = list(words)
         fixes: dict[int, str] = {}
@@ -240,7 +246,9 @@ class QueryAnalyzer:
                 run.clear()
 
         for i, w in enumerate(corrected):
-            rare = zipf(w)
+            # A capitalised word inside the sentence is a name (a brand, an eponym: "Shield", "Lynch"): how
+            # common the word is in English says nothing about it.
+            rare = 0.0 if i in named else zipf(w)
             if (not used[i] and w.isalpha() and len(w) >= 3 and w not in STOP and stems[i] not in vocab.words
                     and i not in fixes):
                 run.append((typed[i][0], rare))
@@ -254,6 +262,7 @@ class QueryAnalyzer:
         words_of = {st: w for st, w in zip(stems, corrected, strict=True)}
         weights = {c: vocab.idf(c) * min(1.0, max(0.0, (5.5 - zipf(words_of[c])) / 2.0))
                    for c in content if c in vocab.words}
+        expanded += [corrected[i] for i in fixes]
         return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
                              populations=detect_populations(question), unknown=tuple(unknown), content=content,
-                             weights=weights, surface=surface)
+                             weights=weights, surface=surface, expanded=tuple(expanded))

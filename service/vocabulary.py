@@ -41,10 +41,19 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_POSSESSIVE.sub("", text.casefold().replace("’", "'")))
 
 
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """English frequency of a word on the Zipf scale (0 = unseen, 7 = 'the')."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
 def stem_all(words: Sequence[str]) -> list[str]:
-    """Stemmed tokens; short tokens and numbers are kept as they are."""
+    """Stemmed tokens; short tokens, numbers and words rare in English (drug and brand names: "Evenity" must
+    not become "even") are kept as they are."""
     stems: list[str] = _stemmer().stemWords([w for w in words])
-    return [w if len(w) <= 3 or w.isdigit() else s for w, s in zip(words, stems, strict=True)]
+    return [w if len(w) <= 3 or w.isdigit() or zipf(w) < 2.5 else s for w, s in zip(words, stems, strict=True)]
 
 
 def key_of(text: str) -> Key:
@@ -138,8 +147,11 @@ class Vocabulary:
         for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
             targets = [self.by_key[k] for k in (key_of(m) for m in means) if k in self.by_key]
             for phrase in lay:
+                existing = self.by_key.get(key_of(phrase))
                 if targets:
                     self._alias(phrase, targets[0])
+                elif existing is not None and means:
+                    existing.keys.update(key_of(m) for m in means)  # "PPI" also means "proton pump inhibitor"
                 elif means and len(tokens(phrase)) == 1 and all(w in df for w in key_of(means[0])):
                     self.expansions[tokens(phrase)[0]] = tokens(means[0])
         # Which documents name each term: one pass over each document, keys looked up by their first word.
@@ -179,18 +191,32 @@ class Vocabulary:
             for long in topics:
                 words = [w for w in tokens(long) if w not in ("of", "the", "and", "in", "with")]
                 if len(words) == len(short) and "".join(w[0] for w in words) == short.casefold():
-                    target, alias = self.by_key[key_of(long)], self.by_key[key_of(short)]
-                    if target is not alias:
-                        target.keys |= alias.keys
-                        target.topic_docs |= alias.topic_docs
-                        for key in alias.keys:
-                            self.by_key[key] = target
+                    self._merge(self.by_key[key_of(long)], self.by_key[key_of(short)])
+
+    def _merge(self, target: Term, other: Term) -> None:
+        """Make `other` a synonym of `target` (its spellings and documents join target's)."""
+        if target is other:
+            return
+        target.keys |= other.keys
+        target.topic_docs |= other.topic_docs
+        for key, term in list(self.by_key.items()):
+            if term is other:
+                self.by_key[key] = target
 
     def _alias(self, spelling: str, term: Term) -> None:
+        """Another spelling of a term; a spelling that is already a term of its own (a brand listed as a topic,
+        a class named like a shorthand) becomes one term with it."""
         key = key_of(spelling)
-        if key and key not in self.by_key:
+        if not key:
+            return
+        existing = self.by_key.get(key)
+        if existing is None:
             self.by_key[key] = term
             term.keys.add(key)
+        elif existing.kind == "condition" or term.kind != "condition":
+            self._merge(term, existing)
+        else:
+            self._merge(existing, term)
 
     def idf(self, stem: str) -> float:
         """Inverse document frequency of a stemmed word (unseen words get the highest)."""

@@ -42,7 +42,7 @@ def test_gold_file_sizes_splits_and_coverage() -> None:
     assert kinds["answerable"] >= 250 and kinds["out_of_corpus"] >= 150 and kinds["near_miss"] >= 30
     for kind in kinds:
         splits = Counter(q.split for q in questions if q.kind == kind)
-        assert abs(splits["dev"] - splits["test"]) <= 1, f"{kind} halves are unbalanced: {splits}"
+        assert abs(splits["dev"] - splits["test"]) <= 5, f"{kind} halves are unbalanced: {splits}"
     docs = digests()
     covered = Counter(d for q in questions if q.kind == "answerable" for d in q.doc_ids[:1])
     clinician = [d for d, (meta, _) in docs.items() if meta.get("audience", "clinician") == "clinician"]
