@@ -89,7 +89,7 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
 
 def on_topic(stems: list[str], doc_id: str, subjects: tuple[Mention, ...]) -> bool:
     """A passage or sentence is about the subject when it names one, or its document is about one."""
-    return any(doc_id in m.term.topic_docs or mentions_any(stems, m.term.keys) for m in subjects)
+    return any(doc_id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys) for m in subjects)
 
 
 class AnswerabilityGate:
@@ -113,7 +113,8 @@ class AnswerabilityGate:
         subjects = analysis.subjects
         uncovered = tuple(dict.fromkeys(
             m.text for m in subjects
-            if not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.keys) for e, st in passages)))
+            if not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys)
+                       for e, st in passages)))
         kept = [(e, st) for e, st in passages if not subjects or on_topic(st, e.document.id, subjects)]
         # Words the corpus never uses are judged by the unknown-subject rule, not here; common English words
         # ("old", "think") weigh nothing (see QueryAnalysis.weights).
@@ -123,7 +124,7 @@ class AnswerabilityGate:
         top = kept[: s.coverage_passages]
         present = set().union(*(set(st) for _, st in top)) if top else set()
         for m in subjects:  # a subject named by a brand or lay word counts as present when its term is
-            if any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.keys) for e, st in top):
+            if any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys) for e, st in top):
                 present.update(stem_all(tokens(m.text)))
         covered = sum(w for c, w in weights.items() if c in present)
         missing = tuple(analysis.surface.get(c, c) for c in content if c not in present)

@@ -98,8 +98,13 @@ class AnswerService:
             conversation_id = new_id()
         query = self.rewriter.rewrite(question, history)
         analysis = self.analyzer.analyze(query)
-        if query != question and (own := detect_ask(question)) is not Ask.OTHER:
-            analysis = dataclasses.replace(analysis, ask=own)  # a follow-up's own ask beats the earlier one's
+        if query != question:
+            # A follow-up's own ask beats the earlier question's; words of the earlier question that the corpus
+            # lacks were judged when it was asked.
+            own = detect_ask(question)
+            typed = question.casefold()
+            analysis = dataclasses.replace(analysis, ask=own if own is not Ask.OTHER else analysis.ask,
+                                           unknown=tuple(u for u in analysis.unknown if u.text.casefold() in typed))
         retrieved = self.retriever.retrieve(analysis.retrieval_query, filters=filters, audience=audience,
                                             prefer=self.gate.subject_docs(analysis),
                                             prefer_boost=self.settings.answerability.subject_boost)

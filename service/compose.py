@@ -217,14 +217,15 @@ class ExtractiveComposer:
                 if sim < s.min_sentence_score:
                     continue
                 stems = stem_all(tokens(text))
-                hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.keys) for m in subjects)
+                hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys)
+                           for m in subjects)
                 names_subject = any(mentions_any(stems, m.term.keys) for m in subjects)
                 # Only sentences about the subject: named in the sentence, or from a document about it.
                 if subjects and not (names_subject or on_topic(stems, ev.document.id, subjects)):
                     continue
                 present = set(stems) | section_stems
                 for m in subjects:  # a subject is present where its document or a synonym of it is
-                    if ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.keys):
+                    if ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys):
                         present.update(subject_stems[m.text])
                 lexical = sum(w for c, w in weights.items() if c in present) / total
                 answers = bool(cue and cue.search(text))

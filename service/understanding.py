@@ -94,7 +94,8 @@ anything really still ever always usually often much many every day days week we
 times long soon first next last one two three four five six seven eight nine ten mg dose doses dosage treat
 treating treated treatment treatments therapy therapies manage managing management medicine medicines medication
 medications drug drugs pill pills tablet tablets cure help helps relief start started stop stopping continue
-should must may might shall let lets like hasn doesn isn wasn won don didn shouldn couldn wouldn aren haven
+should must may might shall let lets like dosing dosed regimen regimens schedule course qualify qualifies
+candidate candidates eligible worth try trying fine hasn doesn isn wasn won don didn shouldn couldn wouldn aren haven
 weren can't ll ve re
 """
 STOP = frozenset(_STOP_WORDS.split())

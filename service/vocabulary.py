@@ -53,7 +53,8 @@ def stem_all(words: Sequence[str]) -> list[str]:
     """Stemmed tokens; short tokens, numbers and words rare in English (drug and brand names: "Evenity" must
     not become "even") are kept as they are."""
     stems: list[str] = _stemmer().stemWords([w for w in words])
-    return [w if len(w) <= 3 or w.isdigit() or zipf(w) < 2.5 else s for w, s in zip(words, stems, strict=True)]
+    return [w if len(w) <= 3 or w.isdigit() or (s != w and zipf(w) < 2.5 and zipf(s) >= 3.0) else s
+            for w, s in zip(words, stems, strict=True)]
 
 
 def key_of(text: str) -> Key:
@@ -68,8 +69,14 @@ class Term:
     name: str
     kind: TermKind
     keys: set[Key] = field(default_factory=set)  # stemmed spellings that count as mentioning it in a sentence
+    related: set[Key] = field(default_factory=set)  # broader names (a drug's classes) that also put text on topic
     topic_docs: set[str] = field(default_factory=set)  # documents that list it as a topic or title
     text_docs: set[str] = field(default_factory=set)  # documents whose text names it
+
+    @property
+    def on_topic_keys(self) -> set[Key]:
+        """Spellings that put a passage on the term's topic: its own and its broader names."""
+        return self.keys | self.related
 
     @property
     def docs(self) -> set[str]:
@@ -143,6 +150,7 @@ class Vocabulary:
             for name in entry.classes:
                 cls = self._term(name, "drug_class")
                 cls.keys.update(generic.keys)  # naming a member drug is naming the class
+                generic.related.add(key_of(name))  # a passage on "ACE inhibitors" is about lisinopril too
         self.expansions: dict[str, list[str]] = {}  # one-word shorthand → the corpus's words for it
         for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
             targets = [self.by_key[k] for k in (key_of(m) for m in means) if k in self.by_key]
@@ -198,6 +206,7 @@ class Vocabulary:
         if target is other:
             return
         target.keys |= other.keys
+        target.related |= other.related
         target.topic_docs |= other.topic_docs
         for key, term in list(self.by_key.items()):
             if term is other:
