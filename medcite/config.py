@@ -87,6 +87,9 @@ class ComposeSettings(BaseModel):
     ask_weight: float = Field(
         0.06, ge=0.0, le=1.0, description="Bonus for a sentence answering the kind of ask (a dose, a duration)."
     )
+    named_weight: float = Field(
+        0.15, ge=0.0, le=1.0, description="Bonus for sentences of a guideline the question names by issuer or year."
+    )
     population_weight: float = Field(
         0.08, ge=0.0, le=1.0, description="Bonus for a sentence naming the population asked about (pregnancy...)."
     )

@@ -106,7 +106,7 @@ class AnswerService:
             analysis = dataclasses.replace(analysis, ask=own if own is not Ask.OTHER else analysis.ask,
                                            unknown=tuple(u for u in analysis.unknown if u.text.casefold() in typed))
         retrieved = self.retriever.retrieve(analysis.retrieval_query, filters=filters, audience=audience,
-                                            prefer=self.gate.subject_docs(analysis),
+                                            prefer=self.gate.subject_docs(analysis) | analysis.named_docs,
                                             prefer_boost=self.settings.answerability.subject_boost)
         verdict = self.gate.assess(analysis, retrieved.evidence, retrieved.query_vector)
         t1 = time.perf_counter()

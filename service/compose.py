@@ -243,6 +243,8 @@ class ExtractiveComposer:
                 score += s.lexical_weight * lexical + s.subject_weight * names_subject + s.ask_weight * answers
                 if populations and any(p.search(f"{ev.chunk.section} {text}") for p in populations):
                     score += s.population_weight
+                if analysis and ev.document.id in analysis.named_docs:
+                    score += s.named_weight  # the guideline the question names ("per GINA 2018")
                 out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score, answers, hits, lexical))
         if len(out) > 1:
             # Centrality (LexRank-like): sentences close to the other strong candidates carry the answer's core.

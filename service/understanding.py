@@ -131,6 +131,7 @@ class QueryAnalysis:
     weights: dict[str, float] = field(default_factory=dict)  # IDF of the content words the corpus uses
     surface: dict[str, str] = field(default_factory=dict)  # stem → a typed spelling, for messages
     expanded: tuple[str, ...] = ()  # words that shorthand and typo corrections stand for
+    named_docs: frozenset[str] = frozenset()  # guidelines the question names by issuer and/or year
 
     @property
     def retrieval_query(self) -> str:
@@ -264,6 +265,13 @@ class QueryAnalyzer:
         weights = {c: vocab.idf(c) * min(1.0, max(0.0, (5.5 - zipf(words_of[c])) / 2.0))
                    for c in content if c in vocab.words}
         expanded += [corrected[i] for i in fixes]
+        by_issuer = [vocab.issuer_docs[t.casefold()] for t, _ in typed
+                     if t.isupper() and t.casefold() in vocab.issuer_docs]
+        by_year = [vocab.year_docs[t] for t, _ in typed if t in vocab.year_docs]
+        issuer_set = set().union(*by_issuer) if by_issuer else set()
+        year_set = set().union(*by_year) if by_year else set()
+        named = (issuer_set & year_set) or issuer_set or year_set if (by_issuer or by_year) else set()
         return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
                              populations=detect_populations(question), unknown=tuple(unknown), content=content,
-                             weights=weights, surface=surface, expanded=tuple(expanded))
+                             weights=weights, surface=surface, expanded=tuple(expanded),
+                             named_docs=frozenset(named))

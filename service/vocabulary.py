@@ -138,6 +138,15 @@ class Vocabulary:
         self.words: set[str] = set(df)  # stemmed
         self.document_frequency = dict(df)
         self.documents = len(docs)
+        # Guidelines a question can name: by issuer acronym ("GINA", "ACOG") and by year ("2018").
+        self.issuer_docs: dict[str, set[str]] = defaultdict(set)
+        self.year_docs: dict[str, set[str]] = defaultdict(set)
+        for doc in docs:
+            for part in re.split(r"[/ ]+", doc.issuer):
+                if len(part) >= 3 and part.isupper() and part.isalpha():
+                    self.issuer_docs[part.casefold()].add(doc.id)
+            if doc.year:
+                self.year_docs[str(doc.year)].add(doc.id)
         for doc in docs:
             for topic in (*doc.topics, doc.title):
                 term = self._term(topic, "condition")
