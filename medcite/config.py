@@ -83,6 +83,12 @@ class ComposeSettings(BaseModel):
     first_lexical_weight: float = Field(
         0.3, ge=0.0, le=2.0, description="Extra weight of question-word share when choosing the first lead sentence."
     )
+    lead_lexical_weight: float = Field(
+        0.0, ge=0.0, le=2.0, description="Extra weight of question-word share when ranking the other lead sentences."
+    )
+    conditional_penalty: float = Field(
+        0.05, ge=0.0, le=1.0, description="Lead penalty for conditional statements ('If ..., ...')."
+    )
     subject_weight: float = Field(0.05, ge=0.0, le=1.0, description="Bonus for a sentence naming the subject.")
     ask_weight: float = Field(
         0.06, ge=0.0, le=1.0, description="Bonus for a sentence answering the kind of ask (a dose, a duration)."

@@ -141,7 +141,8 @@ class ExtractiveComposer:
         if not picked:
             topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
             return Composition([], [], [], confidence, True, topics)
-        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight)
+        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight, s.lead_lexical_weight,
+                          s.conditional_penalty)
         rest = [c for c in picked if c not in lead]
 
         references: list[Reference] = []
@@ -272,13 +273,14 @@ class ExtractiveComposer:
         return chosen
 
     @staticmethod
-    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float
-              ) -> list[_Candidate]:
+    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float,
+              lead_lexical: float = 0.0, conditional_penalty: float = 0.05) -> list[_Candidate]:
         """Lead sentences: the best sentence answering the ask first, then general statements before
         conditional ones, at most two per section."""
 
         def lead_score(c: _Candidate) -> float:
-            return c.score - (0.05 if _CONDITIONAL.match(c.text) else 0.0)
+            # The question's own words weigh more in the lead than in key points: the lead answers *this* question.
+            return c.score + lead_lexical * c.lexical - (conditional_penalty if _CONDITIONAL.match(c.text) else 0.0)
 
         lead: list[_Candidate] = []
         per_section: dict[str, int] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
 from service.vocabulary import MAX_TERM_TOKENS, Term, Vocabulary, stem_all, zipf
@@ -168,8 +169,11 @@ def detect_populations(question: str) -> tuple[str, ...]:
 
 
 _TOKEN_SPAN = re.compile(r"[A-Za-z0-9]+(?:['’][sS]\b)?")
-_POPULATION_STEMS = frozenset(stem_all(["pregnancy", "pregnant", "breastfeeding", "children", "child", "adults",
-                                        "adult", "women", "men", "infants", "elderly", "kids", "baby"]))
+@lru_cache(maxsize=1)
+def _population_stems() -> frozenset[str]:
+    """Stems of population words, which qualify a subject rather than name one (computed on first use)."""
+    return frozenset(stem_all(["pregnancy", "pregnant", "breastfeeding", "children", "child", "adults",
+                                "adult", "women", "men", "infants", "elderly", "kids", "baby"]))
 
 
 class QueryAnalyzer:
@@ -227,7 +231,7 @@ class QueryAnalyzer:
             for n in range(min(MAX_TERM_TOKENS, len(stems) - i), 0, -1):
                 key = tuple(stems[i:i + n])
                 term = vocab.by_key.get(key)
-                if term is None or all(k in STOP for k in key) or (n == 1 and key[0] in _POPULATION_STEMS):
+                if term is None or all(k in STOP for k in key) or (n == 1 and key[0] in _population_stems()):
                     continue
                 original = typed[i][0]
                 if n == 1 and len(key[0]) <= 3 and not original.isupper() and zipf(words[i]) >= 3.0:
