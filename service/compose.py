@@ -204,6 +204,7 @@ class ExtractiveComposer:
         cue = ASK_EVIDENCE.get(analysis.ask) if analysis else None
         populations = [POPULATIONS[p] for p in analysis.populations] if analysis else []
         subject_stems = {m.text: set(stem_all(tokens(m.text))) for m in subjects}
+        interaction = bool(analysis and analysis.ask.value == "interaction")
         for ev in evidence:
             meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
             sims = ev.sentence_vectors @ qv
@@ -220,6 +221,11 @@ class ExtractiveComposer:
                 stems = stem_all(tokens(text))
                 hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys)
                            for m in subjects)
+                # In an interaction question the drug named outranks the other subjects: "alcohol with
+                # metronidazole" is about metronidazole first.
+                if interaction:
+                    hits += len(subjects) * any(m.term.kind == "drug" and mentions_any(stems, m.term.keys)
+                                                for m in subjects)
                 names_subject = any(mentions_any(stems, m.term.keys) for m in subjects)
                 # Only sentences about the subject: named in the sentence, or from a document about it.
                 if subjects and not (names_subject or on_topic(stems, ev.document.id, subjects)):

@@ -272,10 +272,10 @@ class QueryAnalyzer:
         by_issuer = [vocab.issuer_docs[t.casefold()] for t, _ in typed
                      if t.isupper() and t.casefold() in vocab.issuer_docs]
         by_year = [vocab.year_docs[t] for t, _ in typed if t in vocab.year_docs]
-        issuer_set = set().union(*by_issuer) if by_issuer else set()
-        year_set = set().union(*by_year) if by_year else set()
-        named = (issuer_set & year_set) or issuer_set or year_set if (by_issuer or by_year) else set()
+        issuer_set: set[str] = set().union(*by_issuer)
+        year_set: set[str] = set().union(*by_year)
+        named_docs = (issuer_set & year_set) or issuer_set or year_set
         return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
                              populations=detect_populations(question), unknown=tuple(unknown), content=content,
                              weights=weights, surface=surface, expanded=tuple(expanded),
-                             named_docs=frozenset(named))
+                             named_docs=frozenset(named_docs))

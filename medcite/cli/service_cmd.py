@@ -72,7 +72,8 @@ def _print(a: object) -> None:
         + (f"  · last updated {a.last_updated}" if a.last_updated else "")
     )
     if a.abstained:
-        console.print(Panel(escape("The guideline corpus does not cover this question. " + a.abstention_reason)))
+        console.print(Panel(escape(a.abstention_reason or "The guideline corpus does not cover this question."),
+                            title="Not covered"))
         if a.nearest_topics:
             console.print("Nearest topics covered: " + "; ".join(a.nearest_topics))
     else:

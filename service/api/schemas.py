@@ -90,6 +90,18 @@ class ReferenceOut(BaseModel):
     spans: list[SpanOut]
 
 
+class UnderstandingOut(BaseModel):
+    """What medcite took the question to be about, and what the answerability gate measured."""
+
+    subject: str = Field(description="The subject as named in the question ('' when none was recognised).")
+    terms: list[str] = Field(description="Corpus terms the subject mapped to (a brand maps to its generic).")
+    ask: str = Field(description="What is asked: treatment, first_line, dose, duration, time_window, ...")
+    populations: list[str] = Field(description="Population qualifiers (pregnancy, children, ...).")
+    gate_abstained: bool = Field(description="True when the answerability gate refused to compose.")
+    best_cosine: float | None = Field(None, description="Best passage cosine to the question.")
+    unknown: list[str] = Field(default_factory=list, description="Question words the corpus never uses.")
+
+
 class AnswerOut(BaseModel):
     """An answer as the page shows it."""
 
@@ -113,6 +125,7 @@ class AnswerOut(BaseModel):
     confidence: float
     created_at: str
     timings_ms: dict[str, float]
+    understanding: UnderstandingOut
 
     @classmethod
     def from_answer(cls, a: Answer) -> AnswerOut:
@@ -163,6 +176,11 @@ class AnswerOut(BaseModel):
             confidence=a.confidence,
             created_at=a.created_at,
             timings_ms=a.timings_ms,
+            understanding=UnderstandingOut(
+                subject=a.trace.subject, terms=list(a.trace.terms), ask=a.trace.ask,
+                populations=list(a.trace.populations), gate_abstained=a.trace.gate_abstained,
+                best_cosine=a.trace.signals.cosine if a.trace.signals else None,
+                unknown=[w for w, _ in a.trace.signals.unknown] if a.trace.signals else []),
         )
 
 

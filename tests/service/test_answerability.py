@@ -1,0 +1,70 @@
+"""Answerability on the bundled corpus (real index, real model): on-topic leads, named abstentions, follow-ups."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from service import Answer, AnswerService
+
+pytestmark = pytest.mark.slow
+
+
+def lead(answer: Answer) -> list[str]:
+    return [s.text for s in answer.summary_sentences]
+
+
+def test_brand_name_dose_question_is_answered_from_the_analgesia_guideline(answer_service: AnswerService) -> None:
+    answer = answer_service.ask("How much Tylenol can I take in a day?")
+    assert not answer.abstained
+    assert answer.trace.terms == ("paracetamol",) and answer.trace.ask == "dose"
+    assert "analgesia" in answer.references[0].doc_id
+    assert re.search(r"\b4 g\b", lead(answer)[0]), lead(answer)[0]  # the maximum daily dose leads
+
+
+def test_duration_question_leads_with_the_duration_asked_for(answer_service: AnswerService) -> None:
+    answer = answer_service.ask("How long should anticoagulation continue after a provoked deep vein thrombosis?")
+    assert answer.references[0].doc_id == "vte-treatment-chest-2021"
+    first = lead(answer)[0]
+    assert "provoked" in first and "3-month" in first, first
+    cited = {answer.references[n - 1].doc_id for s in answer.summary_sentences for n in s.citations}
+    assert cited == {"vte-treatment-chest-2021"}, "every lead sentence is about VTE"
+
+
+def test_follow_up_stays_on_the_conversation_subject(answer_service: AnswerService) -> None:
+    first = answer_service.ask("How long should anticoagulation continue after a provoked deep vein thrombosis?")
+    follow = answer_service.ask("What about in pregnancy?", conversation_id=first.conversation_id)
+    assert "deep vein thrombosis" in follow.query
+    assert follow.trace.populations == ("pregnancy",)
+    if follow.abstained:  # the VTE digest does not address pregnancy: say so about DVT, not about another topic
+        assert "deep vein thrombosis" in follow.abstention_reason and "pregnancy" in follow.abstention_reason
+    else:
+        assert all("pregnan" in s.lower() for s in lead(follow))
+
+
+def test_interaction_lead_is_about_the_drug_and_the_interaction(answer_service: AnswerService) -> None:
+    answer = answer_service.ask("Can I drink alcohol while taking metronidazole?")
+    if not answer.abstained:
+        for sentence in lead(answer):
+            assert "metronidazole" in sentence.lower() and "alcohol" in sentence.lower(), sentence
+
+
+@pytest.mark.parametrize(("question", "subject"), [
+    ("What is the treatment for tinea pedis?", "tinea pedis"),
+    ("Does Qelbree work for ADHD?", "Qelbree"),
+])
+def test_uncovered_subjects_abstain_naming_them(answer_service: AnswerService, question: str, subject: str) -> None:
+    answer = answer_service.ask(question)
+    assert answer.abstained and not answer.references
+    assert subject in answer.abstention_reason
+    assert answer.nearest_topics, "nearest covered topics are offered"
+    assert answer.trace.gate_abstained and answer.trace.signals is not None
+
+
+def test_every_lead_sentence_names_the_subject_or_comes_from_its_guideline(answer_service: AnswerService) -> None:
+    answer = answer_service.ask("What is the first-line treatment for gout flares?")
+    assert not answer.abstained
+    for sentence in answer.summary_sentences:
+        doc = answer.references[sentence.citations[0] - 1].doc_id
+        assert "gout" in doc or "gout" in sentence.text.lower(), (doc, sentence.text)
