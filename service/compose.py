@@ -45,6 +45,9 @@ _DOSE = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:mg|g|mcg|µg|micrograms?|units?|ml|m
 _CONDITIONAL = re.compile(
     r"^(?:for|if|in|when|where|among|although|unless|after|before|once)\b[^,]{3,80},", re.IGNORECASE
 )
+# Asks about what to do for a patient: their lead never quotes the guideline's scope or grading sections.
+_CLINICAL_ASKS = frozenset({"treatment", "first_line", "dose", "duration", "time_window", "monitoring",
+                            "pregnancy", "interaction", "prevention"})
 _META_QUESTION = re.compile(
     r"chang|new|update|differ|scope|grade|grading|strength|evidence|guideline|recommendation|who is|apply",
     re.IGNORECASE,
@@ -91,6 +94,7 @@ class _Candidate:
     score: float
     answers_ask: bool = False
     subject_hits: int = 0  # how many of the question's subjects the sentence (or its document) is about
+    about_guideline: bool = False  # from a section about the guideline itself (scope, grading, changes)
     lexical: float = 0.0  # IDF-weighted share of the question's words in the sentence and its heading
 
     @property
@@ -137,7 +141,7 @@ class ExtractiveComposer:
         s = self.settings
         confidence = confidence_of(evidence, query_vector)
         candidates = self._candidates(question, query_vector, evidence, audience, analysis)
-        picked = self._select(candidates, s.summary_sentences + s.key_points)
+        picked = self._select(candidates, s.summary_sentences + s.key_points, per_section=s.per_section)
         if not picked:
             topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
             return Composition([], [], [], confidence, True, topics)
@@ -205,6 +209,7 @@ class ExtractiveComposer:
         populations = [POPULATIONS[p] for p in analysis.populations] if analysis else []
         subject_stems = {m.text: set(stem_all(tokens(m.text))) for m in subjects}
         interaction = bool(analysis and analysis.ask.value == "interaction")
+        clinical = bool(analysis and analysis.ask.value in _CLINICAL_ASKS)
         for ev in evidence:
             meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
             sims = ev.sentence_vectors @ qv
@@ -252,7 +257,9 @@ class ExtractiveComposer:
                     score += s.population_weight
                 if analysis and ev.document.id in analysis.named_docs:
                     score += s.named_weight  # the guideline the question names ("per GINA 2018")
-                out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score, answers, hits, lexical))
+                out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score, answers_ask=answers,
+                                      subject_hits=hits, lexical=lexical,
+                                      about_guideline=meta_penalty > 0 and clinical))
         if len(out) > 1:
             # Centrality (LexRank-like): sentences close to the other strong candidates carry the answer's core.
             vectors = np.stack([c.vector for c in out])
@@ -262,10 +269,13 @@ class ExtractiveComposer:
         return out
 
     @staticmethod
-    def _select(candidates: list[_Candidate], n: int, lam: float = 0.75) -> list[_Candidate]:
-        """Maximal marginal relevance over sentence vectors: relevant and not repetitive."""
+    def _select(candidates: list[_Candidate], n: int, lam: float = 0.75, per_section: int = 20
+                ) -> list[_Candidate]:
+        """Maximal marginal relevance over sentence vectors: relevant, not repetitive, at most per_section
+        sentences from one section (so acute treatment is not crowded out by relapse prevention)."""
         pool = sorted(candidates, key=lambda c: -c.score)[: n * 4]
         chosen: list[_Candidate] = []
+        sections: dict[str, int] = {}
         while pool and len(chosen) < n:
             if chosen:
                 chosen_vecs = np.stack([c.vector for c in chosen])
@@ -275,6 +285,9 @@ class ExtractiveComposer:
             pool.remove(best)
             if chosen and float((np.stack([c.vector for c in chosen]) @ best.vector).max()) > 0.92:
                 continue
+            if sections.get(best.section, 0) >= per_section:
+                continue
+            sections[best.section] = sections.get(best.section, 0) + 1
             chosen.append(best)
         return chosen
 
@@ -292,13 +305,15 @@ class ExtractiveComposer:
         per_section: dict[str, int] = {}
         # With several subjects ("anticoagulation after DVT"), lead sentences are about all of them if any are.
         most = max((c.subject_hits for c in candidates), default=0)
-        answering = [c for c in candidates if c.answers_ask and c.subject_hits == most]
+        # Sentences about the guideline itself (its scope, grading) never lead a clinical answer.
+        answering = [c for c in candidates if c.answers_ask and c.subject_hits == most and not c.about_guideline]
         first = max(answering, key=lambda c: c.score + lexical_weight * c.lexical) if answering else None
         if first is not None:
             lead.append(first)
             per_section[first.section] = 1
         for c in sorted(picked, key=lead_score, reverse=True):
-            if c is first or (first is not None and c.text == first.text) or c.subject_hits < most:
+            if c is first or (first is not None and c.text == first.text) or c.subject_hits < most \
+                    or c.about_guideline:
                 continue
             if per_section.get(c.section, 0) < 2:
                 lead.append(c)
