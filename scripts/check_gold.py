@@ -7,7 +7,6 @@ Usage: python scripts/check_gold.py FILE.jsonl [FILE.jsonl ...]   (exit 1 and on
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
