@@ -216,6 +216,8 @@ class Runner:
             "citation_support": cit.supported / cit.cited if cit.cited else None,
             "citation_coverage": cit.cited / cit.sentences if cit.sentences else None,
         }
+        result.abstention_reason = answer.abstention_reason
+        result.gate_abstained = answer.trace.gate_abstained
         if q.category:
             return self._guideline(q, answer, result, m)
         if q.kind == "answerable":

@@ -111,10 +111,12 @@ class AnswerabilityGate:
         passages = [(e, stem_all(tokens(" ".join((e.document.title, *e.document.topics, e.chunk.section,
                                                   e.chunk.text))))) for e in evidence]
         subjects = analysis.subjects
+        # A class ("blood thinner", "acid reducer") is too broad to refuse on; conditions and drugs are not.
         uncovered = tuple(dict.fromkeys(
             m.text for m in subjects
-            if not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys)
-                       for e, st in passages)))
+            if m.term.kind != "drug_class"
+            and not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys)
+                        for e, st in passages)))
         kept = [(e, st) for e, st in passages if not subjects or on_topic(st, e.document.id, subjects)]
         # Words the corpus never uses are judged by the unknown-subject rule, not here; common English words
         # ("old", "think") weigh nothing (see QueryAnalysis.weights).
