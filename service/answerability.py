@@ -17,7 +17,7 @@ import numpy.typing as npt
 from medcite.config import AnswerabilitySettings
 from service.models import Evidence, Signals
 from service.understanding import POPULATIONS, Ask, Mention, QueryAnalysis
-from service.vocabulary import Vocabulary, mentions_any, stem_all, tokens
+from service.vocabulary import Vocabulary, mentions_any, stems_of
 
 # What a sentence that answers each kind of ask contains.
 ASK_EVIDENCE: dict[Ask, re.Pattern[str]] = {a: re.compile(p, re.IGNORECASE) for a, p in {
@@ -108,8 +108,8 @@ class AnswerabilityGate:
         """Signals and decision for one question's retrieved evidence."""
         s = self.settings
         cosine = max((float(e.passage_vector @ query_vector) for e in evidence), default=0.0)
-        passages = [(e, stem_all(tokens(" ".join((e.document.title, *e.document.topics, e.chunk.section,
-                                                  e.chunk.text))))) for e in evidence]
+        passages = [(e, list(stems_of(" ".join((e.document.title, *e.document.topics, e.chunk.section,
+                                                e.chunk.text))))) for e in evidence]
         subjects = analysis.subjects
         # A class ("blood thinner", "acid reducer") is too broad to refuse on; conditions and drugs are not.
         uncovered = tuple(dict.fromkeys(
@@ -127,7 +127,7 @@ class AnswerabilityGate:
         present = set().union(*(set(st) for _, st in top)) if top else set()
         for m in subjects:  # a subject named by a brand or lay word counts as present when its term is
             if any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys) for e, st in top):
-                present.update(stem_all(tokens(m.text)))
+                present.update(stems_of(m.text))
         covered = sum(w for c, w in weights.items() if c in present)
         missing = tuple(analysis.surface.get(c, c) for c in content if c not in present)
         # Key words may be anywhere in the on-topic evidence, not only in its best passages.
@@ -139,10 +139,11 @@ class AnswerabilityGate:
         cue = ASK_EVIDENCE.get(analysis.ask)
         populations = list(analysis.populations)
         for e, text in sentences:
-            st = set(stem_all(tokens(f"{e.chunk.section} {text}")))
+            own = stems_of(text)
+            st = set(own) | set(stems_of(e.chunk.section))
             for m in subjects:
-                if mentions_any(stem_all(tokens(text)), m.term.keys):
-                    st.update(stem_all(tokens(m.text)))
+                if mentions_any(own, m.term.keys):
+                    st.update(stems_of(m.text))
             share = sum(w for c, w in weights.items() if c in st) / total
             best_sentence = max(best_sentence, share)
             if cue is None or cue.search(text):

@@ -25,7 +25,7 @@ from service.models import (
     Reference,
 )
 from service.understanding import POPULATIONS, QueryAnalysis
-from service.vocabulary import mentions_any, stem_all, tokens
+from service.vocabulary import mentions_any, stems_of
 
 _WORD = re.compile(r"\w+")
 # Sections about the guideline itself rather than the patient; they answer only questions that ask about them.
@@ -207,13 +207,13 @@ class ExtractiveComposer:
         total = sum(weights.values()) or 1.0
         cue = ASK_EVIDENCE.get(analysis.ask) if analysis else None
         populations = [POPULATIONS[p] for p in analysis.populations] if analysis else []
-        subject_stems = {m.text: set(stem_all(tokens(m.text))) for m in subjects}
+        subject_stems = {m.text: set(stems_of(m.text)) for m in subjects}
         interaction = bool(analysis and analysis.ask.value == "interaction")
         clinical = bool(analysis and analysis.ask.value in _CLINICAL_ASKS)
         for ev in evidence:
             meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
             sims = ev.sentence_vectors @ qv
-            section_stems = set(stem_all(tokens(ev.chunk.section)))
+            section_stems = set(stems_of(ev.chunk.section))
             for i, text in enumerate(ev.chunk.sentence_texts()):
                 key = " ".join(text.casefold().split())
                 words = len(_WORD.findall(text))
@@ -223,7 +223,7 @@ class ExtractiveComposer:
                 sim = float(sims[i])
                 if sim < s.min_sentence_score:
                     continue
-                stems = stem_all(tokens(text))
+                stems = list(stems_of(text))
                 hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys)
                            for m in subjects)
                 # In an interaction question the drug named outranks the other subjects: "alcohol with

@@ -57,6 +57,12 @@ def stem_all(words: Sequence[str]) -> list[str]:
             for w, s in zip(words, stems, strict=True)]
 
 
+@lru_cache(maxsize=65536)
+def stems_of(text: str) -> tuple[str, ...]:
+    """Stemmed tokens of a text, cached: evidence passages and sentences recur across questions."""
+    return tuple(stem_all(tokens(text)))
+
+
 def key_of(text: str) -> Key:
     """The stemmed token tuple a phrase is matched by."""
     return tuple(stem_all(tokens(text)))
@@ -243,13 +249,16 @@ class Vocabulary:
 
     def mentions(self, text: str, term: Term) -> bool:
         """True when a text names the term in one of its spellings."""
-        return mentions_any(stem_all(tokens(text)), term.keys)
+        return mentions_any(stems_of(text), term.keys)
 
 
 def mentions_any(stems: Sequence[str], keys: Iterable[Key]) -> bool:
     """True when a stemmed token sequence contains one of the keys as a contiguous run."""
+    present = set(stems)
     for key in keys:
+        if key[0] not in present:
+            continue
         n = len(key)
-        if any(tuple(stems[i:i + n]) == key for i in range(len(stems) - n + 1)):
+        if n == 1 or any(tuple(stems[i:i + n]) == key for i in range(len(stems) - n + 1)):
             return True
     return False
