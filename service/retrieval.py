@@ -73,9 +73,6 @@ class Catalog:
         admitted = np.asarray([filters.admits(self.documents[d]) for d in self.doc_order], dtype=bool)
         return admitted[self.chunk_doc]
 
-    def topics(self) -> list[str]:
-        """Distinct document titles, for 'nearest topics' and validation."""
-        return sorted({d.title for d in self.documents.values()})
 
 
 def chroma_where(filters: Filters) -> dict[str, Any] | None:

@@ -21,8 +21,3 @@ DISCLAIMERS: dict[Audience, str] = {
         "conversation with your doctor, nurse or pharmacist. If you feel very unwell, call emergency services."
     ),
 }
-
-ABSTAIN: dict[Audience, str] = {
-    "clinician": "The guideline corpus does not cover this question well enough to answer it with citations.",
-    "patient": "Sorry, the guidelines we have do not answer this question, so we cannot give you a reliable answer.",
-}
