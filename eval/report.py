@@ -13,7 +13,8 @@ from eval.aggregate import LOWER_IS_BETTER, MetricsRow
 from eval.records import QuestionResult
 
 BAR_METRICS = ("recall@10", "mrr", "ndcg@10", "doc_ndcg@10", "rougeL_f", "statement_recall",
-               "citation_support", "citation_coverage", "abstain_answerable", "abstain_oos")
+               "citation_support", "citation_coverage", "abstain_answerable", "abstain_oos",
+               "off_topic_answered", "false_abstention", "fact_recall", "fact_recall_lead", "guideline_hit")
 HIST_METRICS = ("ndcg@10", "rougeL_f", "statement_recall")
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
@@ -117,9 +118,35 @@ def badness(result: QuestionResult) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def guideline_failures(results: Sequence[QuestionResult], system: str, n: int = 20) -> str:
+    """Guideline-set failures: uncovered questions that were answered, and answerable ones that abstained or
+    missed must-have facts (most facts missing first)."""
+    mine = [r for r in results if r.system == system and r.category]
+    answered = [r for r in mine if r.category != "answerable" and not r.abstained]
+    missed = sorted((r for r in mine if r.category == "answerable"
+                     and (r.abstained or r.counts.get("facts_lead", 0) < r.counts.get("facts", 0))),
+                    key=lambda r: (not r.abstained, r.counts.get("facts_found", 0) - r.counts.get("facts", 0)))
+    out: list[str] = []
+    for title, group in (("Answered although not covered", answered[:n]), ("Abstained or facts missing", missed[:n])):
+        items = []
+        for r in group:
+            refs = ", ".join(html.escape(ref.doc_id) for ref in r.references[:3]) or "none"
+            what = (f"abstained: {html.escape(r.abstention_reason)}" if r.abstained
+                    else f"answered: {html.escape(r.summary[:400])}")
+            facts = (f"; facts {r.counts.get('facts_found', 0)}/{r.counts.get('facts', 0)}, "
+                     f"lead {r.counts.get('facts_lead', 0)}" if r.category == "answerable" else "")
+            items.append(f'<div class="q"><p><b>{html.escape(r.set)} · {html.escape(r.id)}</b> <small>'
+                         f"{html.escape(r.category)}, ask {html.escape(r.ask)}{facts}; expected "
+                         f"{html.escape(', '.join(r.gold_doc[:3]) or '(abstain)')}; cited {refs}</small></p>"
+                         f"<p><b>Q:</b> {html.escape(r.question)}</p><p>{what}</p></div>")
+        out.append(f"<h3>{title} ({len(group)} shown)</h3>" + "".join(items))
+    return "\n".join(out)
+
+
 def worst_questions(results: Sequence[QuestionResult], system: str, n: int = 20) -> str:
     """The n answerable questions the system did worst on, with answer, references and quoted passages."""
-    pool = sorted((r for r in results if r.system == system and r.kind == "answerable"), key=badness)[:n]
+    pool = sorted((r for r in results if r.system == system and r.kind == "answerable" and not r.category),
+                  key=badness)[:n]
     out: list[str] = []
     for r in pool:
         scores = ", ".join(f"{m} {v:.2f}" for m, v in r.metrics.items() if v is not None and m in (
@@ -151,5 +178,7 @@ def write_report(path: Path, rows: Sequence[MetricsRow], results: Sequence[Quest
            f"<h2>Latency</h2>{latency_histogram(results) if results else ''}"
            f"<h2>Score distributions</h2>{score_histograms(results) if results else ''}"
            f"<h2>Worst 20 questions ({html.escape(primary)})</h2>{worst_questions(results, primary)}"
-           "</body></html>")
+           + (f"<h2>Guideline set: worst questions ({html.escape(primary)})</h2>"
+              f"{guideline_failures(results, primary)}" if any(r.category for r in results) else "")
+           + "</body></html>")
     path.write_text(doc, encoding="utf-8")

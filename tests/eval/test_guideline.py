@@ -125,3 +125,16 @@ def test_calibration_replays_the_gate_on_dev_and_reports_test() -> None:
     stuck = result("answerable", abstained=True, gate=False, cosine=0.9)
     pair = [(stuck, signals_of(stuck.signals))]
     assert rates(pair, base).false_abstention == 1.0
+
+
+def test_report_lists_guideline_failures(tmp_path: Path) -> None:
+    from eval.report import write_report
+
+    results = [result("answerable", abstained=False, found=1, lead=0), result("out_of_corpus", abstained=False)]
+    results[1].summary = "An answer about something else [1]."
+    out = tmp_path / "report.html"
+    write_report(out, aggregate(results), results)
+    page = out.read_text(encoding="utf-8")
+    assert "Answered although not covered (1 shown)" in page and "An answer about something else" in page
+    assert "Abstained or facts missing (1 shown)" in page and "facts 1/2, lead 0" in page
+    assert "off_topic_answered" in page and "false_abstention" in page
