@@ -85,6 +85,9 @@ def test_questions_outside_the_corpus_abstain(client: httpx.Client) -> None:
         assert answer["abstained"], question
         assert answer["references"] == [] and answer["summary_sentences"] == [] and answer["key_points"] == []
         assert answer["nearest_topics"]
+        assert answer["understanding"]["gate_abstained"] and answer["abstention_reason"]
+    brand = client.post("/v1/answers", json={"question": "Is Eliquis safe with kidney disease?"}).json()
+    assert brand["understanding"]["terms"][:1] == ["apixaban"] and "Eliquis" in brand["understanding"]["subject"]
 
 
 def _patient_share(answer: dict[str, Any]) -> float:
