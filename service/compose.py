@@ -209,6 +209,9 @@ class ExtractiveComposer:
         populations = [POPULATIONS[p] for p in analysis.populations] if analysis else []
         subject_stems = {m.text: set(stems_of(m.text)) for m in subjects}
         interaction = bool(analysis and analysis.ask.value == "interaction")
+        # A question only about drugs ("how much Tylenol?") leads with sentences that name them, not with the
+        # other drugs of the same guideline.
+        only_drugs = bool(subjects) and all(m.term.kind == "drug" for m in subjects)
         clinical = bool(analysis and analysis.ask.value in _CLINICAL_ASKS)
         for ev in evidence:
             meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
@@ -227,10 +230,12 @@ class ExtractiveComposer:
                 hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys)
                            for m in subjects)
                 # In an interaction question the drug named outranks the other subjects: "alcohol with
-                # metronidazole" is about metronidazole first.
+                # metronidazole" is about metronidazole first; so in a question about drugs alone.
                 if interaction:
                     hits += len(subjects) * any(m.term.kind == "drug" and mentions_any(stems, m.term.keys)
                                                 for m in subjects)
+                elif only_drugs:
+                    hits += len(subjects) * any(mentions_any(stems, m.term.on_topic_keys) for m in subjects)
                 names_subject = any(mentions_any(stems, m.term.keys) for m in subjects)
                 # Only sentences about the subject: named in the sentence, or from a document about it.
                 if subjects and not (names_subject or on_topic(stems, ev.document.id, subjects)):
