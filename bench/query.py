@@ -28,7 +28,8 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
 
 from ingest import Index, SentenceTransformerEmbedder, ingest_paths
 from medcite.config import Settings
-from service import AnswerService, create_app
+from service import AnswerService
+from service.api import create_app
 
 SEED, WARMUP, FLOOR_K, LC_K = 7, 5, 100, 8
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,8 +1,7 @@
-"""Answer service: retrieve guideline passages and compose cited answers, over HTTP and the CLI."""
+"""Answer service core: understand, retrieve, gate and compose cited answers (the HTTP app is service.api)."""
 
 from service.answerability import AnswerabilityGate, Verdict, decide
 from service.answering import AnswerService
-from service.api import create_app
 from service.compose import Composer, Composition, ExtractiveComposer
 from service.conversations import ConversationStore
 from service.followup import FollowUpRewriter, Turn
@@ -51,6 +50,5 @@ __all__ = [
     "Turn",
     "Verdict",
     "Vocabulary",
-    "create_app",
     "decide",
 ]

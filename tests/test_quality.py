@@ -27,9 +27,9 @@ def test_public_names_are_pinned() -> None:
         "KeywordIndex", "Progress", "SentenceTransformerEmbedder", "Span", "chunk_document", "ingest_paths",
         "load_paths", "parse_front_matter", "record_to_document", "word_count_tokens",
     }  # fmt: skip
-    assert {"AnswerService", "create_app", "Answer", "Filters", "HybridRetriever", "ExtractiveComposer"} <= set(
-        service.__all__
-    )
+    assert {"AnswerService", "Answer", "Filters", "HybridRetriever", "ExtractiveComposer", "AnswerabilityGate",
+            "QueryAnalyzer", "Signals", "decide"} <= set(service.__all__)
+    assert "create_app" not in service.__all__, "the core knows no HTTP: the app is service.api.create_app"
     assert {"Settings", "get_settings", "MedciteError"} <= set(medcite.__all__)
     for module in (ingest, service, medcite):
         for name in module.__all__:

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Run the HTTP API with uvicorn."""
         import uvicorn
 
-        from service import create_app
+        from service.api import create_app
 
         settings = settings_for(index)
         uvicorn.run(

@@ -15,7 +15,8 @@ import uvicorn
 
 from ingest import Index, SentenceTransformerEmbedder, ingest_paths
 from medcite.config import Settings
-from service import AnswerService, create_app
+from service import AnswerService
+from service.api import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

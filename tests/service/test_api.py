@@ -10,7 +10,7 @@ import httpx
 
 from ingest import parse_front_matter
 from medcite.config import Settings
-from service import create_app
+from service.api import create_app
 
 from .conftest import ROOT, LiveServer
 
