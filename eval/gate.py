@@ -107,7 +107,6 @@ def calibrate_gate(results: Sequence[QuestionResult], base: AnswerabilitySetting
                     choice, score, moved = trial, error, True
         if not moved:
             break
-    best = (score, 0.0, choice)
-    chosen = base.model_copy(update=best[2])
-    return GateCalibration(system, best[2], rates(dev, chosen), rates(test, chosen) if test else None,
+    chosen = base.model_copy(update=choice)
+    return GateCalibration(system, choice, rates(dev, chosen), rates(test, chosen) if test else None,
                            current, rates(dev, base))

@@ -219,8 +219,8 @@ class Runner:
         result.abstention_reason = answer.abstention_reason
         result.gate_abstained = answer.trace.gate_abstained
         if q.category:
-            return self._guideline(q, answer, result, m)
-        if q.kind == "answerable":
+            self._guideline(q, answer, result, m)
+        elif q.kind == "answerable":
             # The ranking of the retrieval the answer itself used (its trace), cut at --k.
             result.ranking = list(answer.trace.ranking[: self.options.k])
             result.gold, result.gold_doc = sorted(q.gold), sorted(q.gold_doc)
@@ -241,14 +241,11 @@ class Runner:
         return result
 
     @staticmethod
-    def _guideline(q: Question, answer: Answer, result: QuestionResult, m: dict[str, float | None]
-                   ) -> QuestionResult:
+    def _guideline(q: Question, answer: Answer, result: QuestionResult, m: dict[str, float | None]) -> None:
         """Guideline-set scores: facts in the answer and the lead, expected guideline first, the gate's signals."""
         result.category, result.ask = q.category, q.ask
-        result.abstention_reason = answer.abstention_reason
         signals = answer.trace.signals
         result.signals = dataclasses.asdict(signals) if signals is not None else {}
-        result.gate_abstained = answer.trace.gate_abstained
         result.ranking = list(answer.trace.ranking)
         result.gold_doc = sorted(q.gold_doc)
         if q.category == "answerable":
@@ -258,5 +255,3 @@ class Runner:
                                  facts_lead=facts_found(q.must_have, lead))
             first = answer.references[0].doc_id if answer.references else ""
             m["guideline_hit"] = float(first in q.gold_doc)  # ranking metrics: computed over the set
-        result.metrics = {k: (round(v, 4) if v is not None else None) for k, v in m.items()}
-        return result

@@ -76,21 +76,12 @@ class ComposeSettings(BaseModel):
 
     summary_sentences: int = Field(4, ge=1, le=4, description="Sentences in the lead summary (2-4).")
     key_points: int = Field(12, ge=0, le=20, description="Most key-point items.")
-    per_section: int = Field(
-        20, ge=1, le=40, description="Most sentences (lead and key points) taken from one section of a guideline."
-    )
     min_sentence_score: float = Field(0.35, ge=0.0, le=1.0, description="Sentences below this similarity are dropped.")
     lexical_weight: float = Field(
         0.25, ge=0.0, le=2.0, description="Weight of the IDF-weighted share of question words a sentence uses."
     )
     first_lexical_weight: float = Field(
         0.3, ge=0.0, le=2.0, description="Extra weight of question-word share when choosing the first lead sentence."
-    )
-    lead_lexical_weight: float = Field(
-        0.0, ge=0.0, le=2.0, description="Extra weight of question-word share when ranking the other lead sentences."
-    )
-    conditional_penalty: float = Field(
-        0.05, ge=0.0, le=1.0, description="Lead penalty for conditional statements ('If ..., ...')."
     )
     subject_weight: float = Field(0.05, ge=0.0, le=1.0, description="Bonus for a sentence naming the subject.")
     ask_weight: float = Field(

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from medcite.config import AnswerabilitySettings
 from service.models import Evidence, Signals
 from service.understanding import POPULATIONS, Ask, Mention, QueryAnalysis
-from service.vocabulary import Vocabulary, mentions_any, stems_of
+from service.vocabulary import mentions_any, stems_of
 
 # What a sentence that answers each kind of ask contains.
 ASK_EVIDENCE: dict[Ask, re.Pattern[str]] = {a: re.compile(p, re.IGNORECASE) for a, p in {
@@ -89,14 +89,13 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
 
 def on_topic(stems: list[str], doc_id: str, subjects: tuple[Mention, ...]) -> bool:
     """A passage or sentence is about the subject when it names one, or its document is about one."""
-    return any(doc_id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys) for m in subjects)
+    return any(m.term.about(stems, doc_id) for m in subjects)
 
 
 class AnswerabilityGate:
     """Measures the signals for a question's evidence and decides with the configured thresholds."""
 
-    def __init__(self, vocabulary: Vocabulary, settings: AnswerabilitySettings) -> None:
-        self.vocabulary = vocabulary
+    def __init__(self, settings: AnswerabilitySettings) -> None:
         self.settings = settings
 
     def subject_docs(self, analysis: QueryAnalysis) -> frozenset[str]:
@@ -114,9 +113,7 @@ class AnswerabilityGate:
         # A class ("blood thinner", "acid reducer") is too broad to refuse on; conditions and drugs are not.
         uncovered = tuple(dict.fromkeys(
             m.text for m in subjects
-            if m.term.kind != "drug_class"
-            and not any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys)
-                        for e, st in passages)))
+            if m.term.kind != "drug_class" and not any(m.term.about(st, e.document.id) for e, st in passages)))
         kept = [(e, st) for e, st in passages if not subjects or on_topic(st, e.document.id, subjects)]
         # Words the corpus never uses are judged by the unknown-subject rule, not here; common English words
         # ("old", "think") weigh nothing (see QueryAnalysis.weights).
@@ -126,7 +123,7 @@ class AnswerabilityGate:
         top = kept[: s.coverage_passages]
         present = set().union(*(set(st) for _, st in top)) if top else set()
         for m in subjects:  # a subject named by a brand or lay word counts as present when its term is
-            if any(e.document.id in m.term.topic_docs or mentions_any(st, m.term.on_topic_keys) for e, st in top):
+            if any(m.term.about(st, e.document.id) for e, st in top):
                 present.update(stems_of(m.text))
         covered = sum(w for c, w in weights.items() if c in present)
         missing = tuple(analysis.surface.get(c, c) for c in content if c not in present)

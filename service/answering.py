@@ -44,7 +44,7 @@ class AnswerService:
         self.rewriter = FollowUpRewriter(topics)
         self.vocabulary = Vocabulary(self.catalog.documents.values())
         self.analyzer = QueryAnalyzer(self.vocabulary, settings.answerability)
-        self.gate = AnswerabilityGate(self.vocabulary, settings.answerability)
+        self.gate = AnswerabilityGate(settings.answerability)
 
     def close(self) -> None:
         """Release the index and the conversation store."""

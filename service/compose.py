@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from medcite.config import ComposeSettings
-from service.answerability import ASK_EVIDENCE, on_topic
+from service.answerability import ASK_EVIDENCE
 from service.models import (
     Audience,
     CitedSentence,
@@ -141,12 +141,11 @@ class ExtractiveComposer:
         s = self.settings
         confidence = confidence_of(evidence, query_vector)
         candidates = self._candidates(question, query_vector, evidence, audience, analysis)
-        picked = self._select(candidates, s.summary_sentences + s.key_points, per_section=s.per_section)
+        picked = self._select(candidates, s.summary_sentences + s.key_points)
         if not picked:
             topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
             return Composition([], [], [], confidence, True, topics)
-        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight, s.lead_lexical_weight,
-                          s.conditional_penalty)
+        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight)
         rest = [c for c in picked if c not in lead]
 
         references: list[Reference] = []
@@ -227,8 +226,11 @@ class ExtractiveComposer:
                 if sim < s.min_sentence_score:
                     continue
                 stems = list(stems_of(text))
-                hits = sum(ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys)
-                           for m in subjects)
+                about = [m.term.about(stems, ev.document.id) for m in subjects]
+                # Only sentences about the subject: named in the sentence, or from a document about it.
+                if subjects and not any(about):
+                    continue
+                hits = sum(about)
                 # In an interaction question the drug named outranks the other subjects: "alcohol with
                 # metronidazole" is about metronidazole first; so in a question about drugs alone.
                 if interaction:
@@ -237,12 +239,10 @@ class ExtractiveComposer:
                 elif only_drugs:
                     hits += len(subjects) * any(mentions_any(stems, m.term.on_topic_keys) for m in subjects)
                 names_subject = any(mentions_any(stems, m.term.keys) for m in subjects)
-                # Only sentences about the subject: named in the sentence, or from a document about it.
-                if subjects and not (names_subject or on_topic(stems, ev.document.id, subjects)):
-                    continue
                 present = set(stems) | section_stems
-                for m in subjects:  # a subject is present where its document or a synonym of it is
-                    if ev.document.id in m.term.topic_docs or mentions_any(stems, m.term.on_topic_keys):
+                # A subject is present where its document or a synonym of it is.
+                for m, on in zip(subjects, about, strict=True):
+                    if on:
                         present.update(subject_stems[m.text])
                 lexical = sum(w for c, w in weights.items() if c in present) / total
                 answers = bool(cue and cue.search(text))
@@ -274,13 +274,10 @@ class ExtractiveComposer:
         return out
 
     @staticmethod
-    def _select(candidates: list[_Candidate], n: int, lam: float = 0.75, per_section: int = 20
-                ) -> list[_Candidate]:
-        """Maximal marginal relevance over sentence vectors: relevant, not repetitive, at most per_section
-        sentences from one section (so acute treatment is not crowded out by relapse prevention)."""
+    def _select(candidates: list[_Candidate], n: int, lam: float = 0.75) -> list[_Candidate]:
+        """Maximal marginal relevance over sentence vectors: relevant and not repetitive."""
         pool = sorted(candidates, key=lambda c: -c.score)[: n * 4]
         chosen: list[_Candidate] = []
-        sections: dict[str, int] = {}
         while pool and len(chosen) < n:
             if chosen:
                 chosen_vecs = np.stack([c.vector for c in chosen])
@@ -290,21 +287,17 @@ class ExtractiveComposer:
             pool.remove(best)
             if chosen and float((np.stack([c.vector for c in chosen]) @ best.vector).max()) > 0.92:
                 continue
-            if sections.get(best.section, 0) >= per_section:
-                continue
-            sections[best.section] = sections.get(best.section, 0) + 1
             chosen.append(best)
         return chosen
 
     @staticmethod
-    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float,
-              lead_lexical: float = 0.0, conditional_penalty: float = 0.05) -> list[_Candidate]:
+    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float
+              ) -> list[_Candidate]:
         """Lead sentences: the best sentence answering the ask first, then general statements before
         conditional ones, at most two per section."""
 
         def lead_score(c: _Candidate) -> float:
-            # The question's own words weigh more in the lead than in key points: the lead answers *this* question.
-            return c.score + lead_lexical * c.lexical - (conditional_penalty if _CONDITIONAL.match(c.text) else 0.0)
+            return c.score - (0.05 if _CONDITIONAL.match(c.text) else 0.0)
 
         lead: list[_Candidate] = []
         per_section: dict[str, int] = {}
@@ -317,8 +310,7 @@ class ExtractiveComposer:
             lead.append(first)
             per_section[first.section] = 1
         for c in sorted(picked, key=lead_score, reverse=True):
-            if c is first or (first is not None and c.text == first.text) or c.subject_hits < most \
-                    or c.about_guideline:
+            if c is first or c.subject_hits < most or c.about_guideline:
                 continue
             if per_section.get(c.section, 0) < 2:
                 lead.append(c)

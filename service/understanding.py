@@ -128,7 +128,6 @@ class QueryAnalysis:
     subjects: tuple[Mention, ...] = ()
     populations: tuple[str, ...] = ()
     unknown: tuple[UnknownTerm, ...] = ()
-    content: tuple[str, ...] = ()  # stemmed content words (subject words included)
     weights: dict[str, float] = field(default_factory=dict)  # IDF of the content words the corpus uses
     surface: dict[str, str] = field(default_factory=dict)  # stem → a typed spelling, for messages
     expanded: tuple[str, ...] = ()  # words that shorthand and typo corrections stand for
@@ -278,6 +277,6 @@ class QueryAnalyzer:
         year_set: set[str] = set().union(*by_year)
         named_docs = (issuer_set & year_set) or issuer_set or year_set
         return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
-                             populations=detect_populations(question), unknown=tuple(unknown), content=content,
+                             populations=detect_populations(question), unknown=tuple(unknown),
                              weights=weights, surface=surface, expanded=tuple(expanded),
                              named_docs=frozenset(named_docs))

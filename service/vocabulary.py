@@ -65,7 +65,7 @@ def stems_of(text: str) -> tuple[str, ...]:
 
 def key_of(text: str) -> Key:
     """The stemmed token tuple a phrase is matched by."""
-    return tuple(stem_all(tokens(text)))
+    return stems_of(text)
 
 
 @dataclass(slots=True)
@@ -83,6 +83,10 @@ class Term:
     def on_topic_keys(self) -> set[Key]:
         """Spellings that put a passage on the term's topic: its own and its broader names."""
         return self.keys | self.related
+
+    def about(self, stems: Sequence[str], doc_id: str) -> bool:
+        """True when a passage or sentence (its stems, its document) is on this term's topic."""
+        return doc_id in self.topic_docs or mentions_any(stems, self.on_topic_keys)
 
     @property
     def docs(self) -> set[str]:
@@ -131,7 +135,6 @@ class Vocabulary:
                  lay_terms: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> None:
         docs = list(documents)
         self.by_key: dict[Key, Term] = {}
-        self.doc_titles = {d.id: d.title for d in docs}
         df: dict[str, int] = defaultdict(int)
         surface: set[str] = set()
         doc_stems: dict[str, list[str]] = {}
@@ -244,12 +247,7 @@ class Vocabulary:
 
     def idf(self, stem: str) -> float:
         """Inverse document frequency of a stemmed word (unseen words get the highest)."""
-
         return math.log((self.documents + 1) / (self.document_frequency.get(stem, 0) + 0.5))
-
-    def mentions(self, text: str, term: Term) -> bool:
-        """True when a text names the term in one of its spellings."""
-        return mentions_any(stems_of(text), term.keys)
 
 
 def mentions_any(stems: Sequence[str], keys: Iterable[Key]) -> bool:
