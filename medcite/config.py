@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -152,6 +152,59 @@ class AnswerabilitySettings(BaseModel):
         return value
 
 
+class LLMSettings(BaseModel):
+    """The language model that writes answers from the gated evidence (none: the extractive composer)."""
+
+    provider: Literal["none", "openai", "anthropic", "ollama"] = Field(
+        "none",
+        description="none keeps the extractive composer; openai means any OpenAI-compatible server by base_url "
+        "(vLLM, llama.cpp, LM Studio, Ollama's /v1, OpenAI); anthropic; ollama (its native API).",
+    )
+    base_url: str | None = Field(None, description="Server URL, e.g. http://127.0.0.1:11434/v1 for Ollama's /v1.")
+    model: str = Field("", description="Model name the server knows, e.g. llama3.1:8b-instruct.")
+    api_key: SecretStr | None = Field(None, description="API key; local servers usually accept any value.")
+    timeout_s: float = Field(30.0, gt=0.0, le=600.0, description="Seconds before the LLM call is abandoned.")
+    max_tokens: int = Field(1024, ge=16, le=32_000, description="Most tokens the model may write per answer.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = most repeatable).")
+    unsupported: Literal["drop", "mark"] = Field(
+        "drop", description="Sentences the verifier rejects: drop them (default) or keep them marked unsupported."
+    )
+    structured: Literal["auto", "json_schema", "function_calling", "text"] = Field(
+        "auto",
+        description="How the answer's structure is requested: auto picks the backend's structured output "
+        "(JSON schema for OpenAI-compatible, tool use for Anthropic, JSON format for Ollama); text uses the "
+        "tolerant parser only.",
+    )
+    rewrite_followups: bool = Field(True, description="Let the LLM rewrite follow-ups (rule-based fallback).")
+    startup_check: bool = Field(True, description="Ask the model for a one-word reply when the service starts.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> LLMSettings:
+        if self.provider != "none" and not self.model:
+            raise ValueError(f"llm.model is required for provider {self.provider}; set MEDCITE_LLM__MODEL")
+        return self
+
+
+class VerifySettings(BaseModel):
+    """Sentence-level verification of generated text against the passages it cites."""
+
+    min_coverage: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Least IDF-weighted share of a sentence's content words found in its cited passages.",
+    )
+    min_similarity: float = Field(
+        0.55, ge=-1.0, le=1.0, description="Least cosine between a sentence and its best cited sentence."
+    )
+    strong_similarity: float = Field(
+        0.8, ge=-1.0, le=1.0, description="A sentence this similar to a cited sentence needs only half the coverage."
+    )
+    check_negation: bool = Field(True, description="Negation must match the best supporting sentence.")
+    nli_path: Path | None = Field(
+        None, description="Local NLI cross-encoder folder used as the last check; never downloaded."
+    )
+    nli_min_entailment: float = Field(0.5, ge=0.0, le=1.0, description="Least entailment probability from NLI.")
+
+
 class ApiSettings(BaseModel):
     """HTTP service."""
 
@@ -178,6 +231,8 @@ class Settings(BaseSettings):
     compose: ComposeSettings = Field(default_factory=ComposeSettings)
     answerability: AnswerabilitySettings = Field(default_factory=AnswerabilitySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    verify: VerifySettings = Field(default_factory=VerifySettings)
 
     @model_validator(mode="after")
     def _apply_index_dir(self) -> Settings:

@@ -8,6 +8,7 @@ MedciteError
 ├── InvalidInputError    a question or filter is not acceptable (empty, too long, unknown value)
 ├── RetrievalError       a query cannot be run
 ├── CompositionError     an answer cannot be composed
+│   └── LLMError         the language model failed (timeout, error, refusal, unparsable reply)
 └── NotFoundError        an answer or conversation id is unknown
 """
 
@@ -44,6 +45,10 @@ class RetrievalError(MedciteError):
 
 class CompositionError(MedciteError):
     """An answer could not be composed."""
+
+
+class LLMError(CompositionError):
+    """The language model did not produce a usable answer; callers fall back to the extractive composer."""
 
 
 class NotFoundError(MedciteError):

@@ -21,9 +21,9 @@ from service.models import (
     CitedSentence,
     Evidence,
     KeyPoint,
-    QuotedSpan,
     Reference,
 )
+from service.references import ReferenceBook
 from service.understanding import POPULATIONS, QueryAnalysis
 from service.vocabulary import mentions_any, stems_of
 
@@ -148,40 +148,10 @@ class ExtractiveComposer:
         lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight)
         rest = [c for c in picked if c not in lead]
 
-        references: list[Reference] = []
-        by_doc: dict[str, Reference] = {}
+        book = ReferenceBook()
 
         def cite(c: _Candidate) -> CitedSentence:
-            doc = c.evidence.document
-            ref = by_doc.get(doc.id)
-            if ref is None:
-                ref = Reference(
-                    number=len(references) + 1,
-                    doc_id=doc.id,
-                    title=doc.title,
-                    issuer=doc.issuer,
-                    year=doc.year,
-                    version=doc.version,
-                    url=doc.url,
-                    doi=doc.doi,
-                    dois=doc.dois,
-                    audience=doc.audience,
-                    superseded_by=c.evidence.superseded_by,
-                )
-                references.append(ref)
-                by_doc[doc.id] = ref
-            span = c.evidence.chunk.sentences[c.index]
-            start = c.evidence.chunk.start + span.start
-            quote = QuotedSpan(
-                section=c.section,
-                text=c.text,
-                start=start,
-                end=start + len(c.text),
-                page=c.evidence.chunk.page,
-            )
-            if quote not in ref.spans:
-                ref.spans.append(quote)
-            return CitedSentence(text=c.text, citations=(ref.number,), score=round(c.score, 4))
+            return CitedSentence(text=c.text, citations=(book.cite(c.evidence, c.index),), score=round(c.score, 4))
 
         summary = [cite(c) for c in lead]
         groups: OrderedDict[str, list[_Candidate]] = OrderedDict()
@@ -191,7 +161,7 @@ class ExtractiveComposer:
         for heading, items in groups.items():
             ordered = sorted(items, key=lambda c: (c.evidence.chunk.doc_id, c.evidence.chunk.start + c.index))
             key_points.append(KeyPoint(heading=heading, items=tuple(cite(c) for c in ordered)))
-        return Composition(summary, key_points, references, confidence, False, [])
+        return Composition(summary, key_points, book.references, confidence, False, [])
 
     def _candidates(
         self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence], audience: Audience,
