@@ -186,14 +186,15 @@ class LLMSettings(BaseModel):
 
 
 class VerifySettings(BaseModel):
-    """Sentence-level verification of generated text against the passages it cites."""
+    """Sentence-level verification of generated text against the passages it cites (defaults: the dev-half
+    calibration on eval/data/verifier_pairs.jsonl, `medcite eval --verifier`)."""
 
     min_coverage: float = Field(
-        0.6, ge=0.0, le=1.0,
+        0.8, ge=0.0, le=1.0,
         description="Least IDF-weighted share of a sentence's content words found in its cited passages.",
     )
     min_similarity: float = Field(
-        0.55, ge=-1.0, le=1.0, description="Least cosine between a sentence and its best cited sentence."
+        0.3, ge=-1.0, le=1.0, description="Least cosine between a sentence and its best cited sentence."
     )
     strong_similarity: float = Field(
         0.8, ge=-1.0, le=1.0, description="A sentence this similar to a cited sentence needs only half the coverage."

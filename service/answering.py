@@ -5,21 +5,54 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ingest import Index
 from medcite.config import Settings
 from medcite.errors import InvalidInputError
-from service.answerability import AnswerabilityGate
-from service.compose import Composer, Composition, ExtractiveComposer
+from service.answerability import AnswerabilityGate, Verdict
+from service.compose import Composer, Composition, ExtractiveComposer, SentenceEvent
 from service.conversations import ConversationStore, new_id, now_iso
-from service.followup import FollowUpRewriter
+from service.followup import FollowUpRewriter, LLMRewriter, Rewriter, Turn
+from service.generate import LLMComposer, describe
+from service.llm import LLMStatus, chat_model, check
 from service.models import Answer, Audience, Evidence, Filters, ReviewStatus, Trace
-from service.retrieval import Catalog, HybridRetriever
+from service.rerank import NLIScorer
+from service.retrieval import Catalog, HybridRetriever, Retrieved
 from service.texts import APPROVED, DISCLAIMERS, PENDING_REVIEW
-from service.understanding import Ask, QueryAnalyzer, detect_ask
+from service.understanding import Ask, QueryAnalysis, QueryAnalyzer, detect_ask
+from service.verify import Verifier
 from service.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    """Readiness as /readyz reports it."""
+
+    ready: bool
+    documents: int
+    chunks: int
+    llm: LLMStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A question made ready for composition: rewritten, understood, retrieved and judged by the gate."""
+
+    question: str
+    query: str
+    audience: Audience
+    conversation_id: str
+    new_conversation: bool
+    history: list[Turn]
+    analysis: QueryAnalysis
+    retrieved: Retrieved
+    verdict: Verdict
+    t0: float
+    t1: float
 
 
 class AnswerService:
@@ -38,13 +71,49 @@ class AnswerService:
         self.index = index or Index.open(settings)
         self.catalog = retriever.catalog if retriever else Catalog(self.index)
         self.retriever = retriever or HybridRetriever(self.catalog, settings.retrieval)
-        self.composer = composer or ExtractiveComposer(settings.compose)
         self.conversations = conversations or ConversationStore(settings.conversations_url)
         topics = [t for d in self.catalog.documents.values() for t in (*d.topics, d.title)]
-        self.rewriter = FollowUpRewriter(topics)
         self.vocabulary = Vocabulary(self.catalog.documents.values())
         self.analyzer = QueryAnalyzer(self.vocabulary, settings.answerability)
         self.gate = AnswerabilityGate(settings.answerability)
+        self.verifier = Verifier(settings.verify, self.index.embedder, self.vocabulary,
+                                 NLIScorer(settings.verify.nli_path) if settings.verify.nli_path else None)
+        self.extractive = ExtractiveComposer(settings.compose)
+        self.rule_rewriter = FollowUpRewriter(topics)
+        self.rewriter: Rewriter = self.rule_rewriter
+        self.composer: Composer = composer or self.extractive
+        llm = settings.llm
+        self.llm_status = LLMStatus(self.composer.name, llm.provider, llm.model)
+        if composer is None and llm.provider != "none":
+            model = chat_model(llm)
+            self.composer = LLMComposer(llm, model, self.verifier, self.extractive)
+            if llm.rewrite_followups:
+                self.rewriter = LLMRewriter(model, self.rule_rewriter)
+            self.llm_status = LLMStatus(self.composer.name, llm.provider, llm.model)
+
+    def check_llm(self) -> LLMStatus:
+        """Ask the configured model for a one-word reply; on failure answer extractively from now on."""
+        if not isinstance(self.composer, LLMComposer):
+            return self.llm_status
+        llm = self.settings.llm
+        try:
+            check(self.composer.model)
+        except Exception as exc:  # the service must start whatever the model server does
+            why = describe(exc)
+            log.warning("LLM %s:%s failed its start-up check (%s); answering extractively", llm.provider,
+                        llm.model, why)
+            self.composer, self.rewriter = self.extractive, self.rule_rewriter
+            self.llm_status = LLMStatus(self.extractive.name, llm.provider, llm.model, False,
+                                        f"start-up check failed: {why}; using the extractive composer")
+        else:
+            self.llm_status = LLMStatus(self.composer.name, llm.provider, llm.model, True,
+                                        "answered the start-up check")
+        return self.llm_status
+
+    def status(self) -> ServiceStatus:
+        """What /readyz reports: whether passages are loaded, how many, and which composer answers."""
+        documents, chunks = self.index.store.count()
+        return ServiceStatus(ready=self.ready(), documents=documents, chunks=chunks, llm=self.llm_status)
 
     def close(self) -> None:
         """Release the index and the conversation store."""
@@ -88,6 +157,28 @@ class AnswerService:
         filters: Filters | None = None,
     ) -> Answer:
         """Answer a question (a follow-up when conversation_id names an earlier conversation)."""
+        answer: Answer | None = None
+        for item in self.ask_stream(question, conversation_id=conversation_id, audience=audience, filters=filters):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # ask_stream always ends with the Answer
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        conversation_id: str | None = None,
+        audience: Audience = "clinician",
+        filters: Filters | None = None,
+    ) -> Iterator[SentenceEvent | Answer]:
+        """The answer's sentences as the composer finishes (and verifies) them, then the stored Answer.
+
+        Validation, retrieval and the gate run on the call, so bad input raises before any iteration."""
+        return self._answer(self._plan(question, conversation_id, audience, filters))
+
+    def _plan(self, question: str, conversation_id: str | None, audience: Audience,
+              filters: Filters | None) -> _Plan:
         t0 = time.perf_counter()
         question = self.validate(question, filters)
         new_conversation = not conversation_id
@@ -109,25 +200,35 @@ class AnswerService:
                                             prefer=self.gate.subject_docs(analysis) | analysis.named_docs,
                                             prefer_boost=self.settings.answerability.subject_boost)
         verdict = self.gate.assess(analysis, retrieved.evidence, retrieved.query_vector)
-        t1 = time.perf_counter()
+        return _Plan(question, query, audience, conversation_id, new_conversation, history, analysis, retrieved,
+                     verdict, t0, time.perf_counter())
+
+    def _answer(self, plan: _Plan) -> Iterator[SentenceEvent | Answer]:
+        analysis, retrieved, verdict = plan.analysis, plan.retrieved, plan.verdict
         reason = verdict.reason
+        composed: Composition | None = None
         if verdict.answerable:
-            composed = self.composer.compose(query, retrieved.query_vector, verdict.evidence, audience,
-                                             analysis=analysis)
+            for item in self.composer.stream(plan.query, retrieved.query_vector, verdict.evidence, plan.audience,
+                                             analysis=analysis, history=[t.question for t in plan.history]):
+                if isinstance(item, Composition):
+                    composed = item
+                else:
+                    yield item
+            assert composed is not None
             if composed.abstained:
                 about = f" on {analysis.subject}" if analysis.subject else ""
                 reason = f"No sentence of the guidelines found{about} answers the question."
         else:
-            composed = Composition([], [], [], verdict.signals.cosine, True, [])
+            composed = Composition([], [], [], verdict.signals.cosine, True, [], composer=self.composer.name)
         if composed.abstained:
             composed.nearest_topics = self._nearest(retrieved.evidence, verdict.subject_docs)
         t2 = time.perf_counter()
         years = [r.year for r in composed.references if r.year]
         answer = Answer(
             id=new_id(),
-            question=question,
-            query=query,
-            audience=audience,
+            question=plan.question,
+            query=plan.query,
+            audience=plan.audience,
             summary_sentences=composed.summary,
             key_points=composed.key_points,
             references=composed.references,
@@ -137,27 +238,29 @@ class AnswerService:
             review_status=ReviewStatus.SUBMITTED,
             pending_review=PENDING_REVIEW,
             last_updated=str(max(years)) if years else "",
-            disclaimer=DISCLAIMERS[audience],
-            composer=self.composer.name,
+            disclaimer=DISCLAIMERS[plan.audience],
+            composer=composed.composer,
             confidence=round(composed.confidence, 4),
-            conversation_id=conversation_id,
+            conversation_id=plan.conversation_id,
             created_at=now_iso(),
             trace=Trace(subject=analysis.subject, terms=tuple(dict.fromkeys(m.term.name for m in analysis.subjects)),
                         ask=analysis.ask.value, populations=analysis.populations, signals=verdict.signals,
                         gate_abstained=not verdict.answerable,
                         ranking=tuple(retrieved.ranking[:50]),
                         k=len(retrieved.evidence)),
+            notes=composed.notes,
+            verification=composed.verification,
         )
         answer.timings_ms = {
             **{k: round(v, 2) for k, v in retrieved.timings_ms.items()},
-            "retrieve": round((t1 - t0) * 1000, 2),
-            "compose": round((t2 - t1) * 1000, 2),
+            "retrieve": round((plan.t1 - plan.t0) * 1000, 2),
+            "compose": round((t2 - plan.t1) * 1000, 2),
         }
         topic = analysis.subject if analysis.subjects else self._topic(answer)
-        topic = topic or (history[-1].topic if history else "")
-        self.conversations.save(answer, topic, new_conversation=new_conversation)
-        answer.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
-        return answer
+        topic = topic or (plan.history[-1].topic if plan.history else "")
+        self.conversations.save(answer, topic, new_conversation=plan.new_conversation)
+        answer.timings_ms["total"] = round((time.perf_counter() - plan.t0) * 1000, 2)
+        yield answer
 
     def _nearest(self, evidence: list[Evidence], subject_docs: frozenset[str]) -> list[str]:
         """Covered topics nearest to an abstained question: its subject's guidelines, then the retrieved ones."""

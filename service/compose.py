@@ -8,7 +8,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +23,7 @@ from service.models import (
     Evidence,
     KeyPoint,
     Reference,
+    Verification,
 )
 from service.references import ReferenceBook
 from service.understanding import POPULATIONS, QueryAnalysis
@@ -64,6 +66,19 @@ class Composition:
     confidence: float
     abstained: bool
     nearest_topics: list[str]
+    composer: str = "extractive"
+    notes: list[str] = field(default_factory=list)
+    verification: Verification | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceEvent:
+    """One finished (and, for generated text, verified) sentence of an answer being streamed."""
+
+    part: str  # "summary" or "key_points"
+    heading: str  # the key point's heading ("" in the summary)
+    sentence: CitedSentence
+    references: tuple[Reference, ...] = ()  # references this sentence cites first
 
 
 class Composer(Protocol):
@@ -79,9 +94,40 @@ class Composer(Protocol):
         audience: Audience,
         *,
         analysis: QueryAnalysis | None = None,
+        history: Sequence[str] = (),
     ) -> Composition:
         """A cited answer from evidence that passed the answerability gate (abstain when nothing fits)."""
         ...
+
+    def stream(
+        self,
+        question: str,
+        query_vector: npt.NDArray[np.float32],
+        evidence: list[Evidence],
+        audience: Audience,
+        *,
+        analysis: QueryAnalysis | None = None,
+        history: Sequence[str] = (),
+    ) -> Iterator[SentenceEvent | Composition]:
+        """The answer's sentences as they are ready, then the whole Composition."""
+        ...
+
+
+def events_of(composition: Composition) -> Iterator[SentenceEvent]:
+    """The sentences of a finished composition as stream events, each with the references it cites first."""
+    by_number = {r.number: r for r in composition.references}
+    seen: set[int] = set()
+
+    def event(part: str, heading: str, sentence: CitedSentence) -> SentenceEvent:
+        new = tuple(by_number[n] for n in sentence.citations if n in by_number and n not in seen)
+        seen.update(sentence.citations)
+        return SentenceEvent(part, heading, sentence, new)
+
+    for sentence in composition.summary:
+        yield event("summary", "", sentence)
+    for kp in composition.key_points:
+        for item in kp.items:
+            yield event("key_points", kp.heading, item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +182,7 @@ class ExtractiveComposer:
         audience: Audience,
         *,
         analysis: QueryAnalysis | None = None,
+        history: Sequence[str] = (),
     ) -> Composition:
         """Compose from on-topic sentences, the ask's answer first; abstain when no sentence fits."""
         s = self.settings
@@ -162,6 +209,21 @@ class ExtractiveComposer:
             ordered = sorted(items, key=lambda c: (c.evidence.chunk.doc_id, c.evidence.chunk.start + c.index))
             key_points.append(KeyPoint(heading=heading, items=tuple(cite(c) for c in ordered)))
         return Composition(summary, key_points, book.references, confidence, False, [])
+
+    def stream(
+        self,
+        question: str,
+        query_vector: npt.NDArray[np.float32],
+        evidence: list[Evidence],
+        audience: Audience,
+        *,
+        analysis: QueryAnalysis | None = None,
+        history: Sequence[str] = (),
+    ) -> Iterator[SentenceEvent | Composition]:
+        """Composes at once (it is cheap), then hands out the sentences."""
+        composition = self.compose(question, query_vector, evidence, audience, analysis=analysis, history=history)
+        yield from events_of(composition)
+        yield composition
 
     def _candidates(
         self, question: str, qv: npt.NDArray[np.float32], evidence: list[Evidence], audience: Audience,

@@ -19,6 +19,7 @@ _ITEM = {
                       "description": "Numbers of the passages that state this sentence."},
     },
     "required": ["text", "citations"],
+    "additionalProperties": False,
 }
 DRAFT_SCHEMA: dict[str, Any] = {
     "title": "cited_answer",
@@ -29,6 +30,7 @@ DRAFT_SCHEMA: dict[str, Any] = {
         "key_points": {"type": "array", "items": _ITEM, "description": "Up to 6 further cited points."},
     },
     "required": ["summary", "key_points"],
+    "additionalProperties": False,
 }
 
 _MARK = re.compile(r"\s*[\[【]\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*[\]】]")

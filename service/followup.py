@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 _CUE = re.compile(
     r"^\s*(and|but|also|so|then|what about|how about|what if|what else|is it|is that|are they|can it|can they|"
@@ -75,6 +79,14 @@ class Turn:
     topic: str
 
 
+class Rewriter(Protocol):
+    """Turns a follow-up into a standalone query."""
+
+    def mentions_topic(self, question: str) -> bool: ...
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str: ...
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
 
@@ -105,3 +117,37 @@ class FollowUpRewriter:
         # The earlier question rides along: "and for how long?" needs what was asked before, not only the topic.
         earlier = last.query.removeprefix(f"{topic}: ")
         return f"{topic}: {question.strip()} | {earlier}"
+
+
+_REWRITE_PROMPT = (
+    "Rewrite the last question of this conversation as one standalone question that names what it is about. "
+    "Reply with the question only.\n\n{turns}\nLast question: {question}"
+)
+
+
+class LLMRewriter:
+    """Follow-up rewriting by the configured chat model, the rule-based rewriter when it fails or is not needed."""
+
+    def __init__(self, model: Any, fallback: FollowUpRewriter) -> None:
+        self.model = model  # a LangChain chat model
+        self.fallback = fallback
+
+    def mentions_topic(self, question: str) -> bool:
+        """True when the question names a topic the corpus knows."""
+        return self.fallback.mentions_topic(question)
+
+    def rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """The model's standalone question when the rules find the question depends on the conversation."""
+        ruled = self.fallback.rewrite(question, history)
+        if ruled == question:
+            return question
+        turns = "\n".join(f"Earlier question: {t.question}" for t in history[-3:])
+        try:
+            reply = self.model.invoke(_REWRITE_PROMPT.format(turns=turns, question=question))
+            text = " ".join(str(reply.content).split()).strip().strip('"')
+        except Exception as exc:  # any client failure: the rules' rewrite
+            log.warning("LLM follow-up rewrite failed (%s); using the rule-based rewrite", type(exc).__name__)
+            return ruled
+        if not text or len(text) > 400 or "\n" in text:
+            return ruled
+        return text

@@ -104,6 +104,27 @@ class CitedSentence:
     text: str
     citations: tuple[int, ...]
     score: float = 0.0
+    supported: bool = True  # False only for generated sentences kept marked (llm.unsupported = mark)
+    reason: str = ""  # why the verifier did not support it
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A generated sentence the verifier rejected, and why."""
+
+    text: str
+    reason: str
+    citations: tuple[int, ...] = ()  # the passage numbers the model gave
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What verification of a generated answer found."""
+
+    checked: int = 0  # generated sentences verified
+    supported: int = 0
+    removed: tuple[Removal, ...] = ()  # dropped (or, in mark mode, kept marked) sentences with reasons
+    out_of_range: int = 0  # citation numbers that named no passage, removed
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +192,8 @@ class Answer:
     created_at: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
     trace: Trace = field(default_factory=Trace)
+    notes: list[str] = field(default_factory=list)  # e.g. the LLM fell back to the extractive composer
+    verification: Verification | None = None  # generated answers only
 
     @property
     def summary(self) -> str:

@@ -57,11 +57,13 @@ class Quantity:
     value: float
     dimension: str
     text: str
+    raw: float = 0.0  # the number as written, before unit conversion
 
     def matches(self, other: Quantity) -> bool:
-        """Same dimension (a bare number matches any) and the same value."""
-        same_dim = self.dimension == other.dimension or not self.dimension
-        return same_dim and abs(self.value - other.value) <= 1e-6 * max(1.0, abs(self.value))
+        """The same value in the same dimension; a bare number matches the same number written with any unit."""
+        if not self.dimension:
+            return abs(self.raw - other.raw) <= 1e-9 * max(1.0, abs(self.raw))
+        return self.dimension == other.dimension and abs(self.value - other.value) <= 1e-6 * max(1.0, abs(self.value))
 
 
 def _number(text: str) -> float | None:
@@ -90,6 +92,8 @@ def quantities(text: str) -> list[Quantity]:
             continue  # "COVID-19", "HbA1c/6"
         dim, factor = _UNITS.get(unit, ("", 1.0))
         per = re.sub(r"\s+", "", (m["per"] or "").casefold()).replace("per", "/")
+        # "per day", "a week": how often is not part of the quantity ("75 mg daily" = "75 mg per day").
+        per = re.sub(r"/(?:day|d|week|hour|h|min|minute|dose)\b", "", per)
         if dim and per:
             dim = f"{dim}{per}"
         for part in (a, b):
@@ -97,7 +101,7 @@ def quantities(text: str) -> list[Quantity]:
                 continue
             value = _number(part)
             if value is not None:
-                out.append(Quantity(value * factor, dim, m.group(0).strip()))
+                out.append(Quantity(value * factor, dim, m.group(0).strip(), value))
     return out
 
 

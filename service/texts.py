@@ -21,3 +21,6 @@ DISCLAIMERS: dict[Audience, str] = {
         "conversation with your doctor, nurse or pharmacist. If you feel very unwell, call emergency services."
     ),
 }
+
+LLM_FALLBACK = "The language model could not be used ({why}); this answer was assembled from guideline sentences."
+LLM_REMOVED = "{n} generated sentence{s} left out: the cited guideline passages did not support {them}."

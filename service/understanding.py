@@ -235,8 +235,10 @@ class QueryAnalyzer:
                 original = typed[i][0]
                 if n == 1 and len(key[0]) <= 3 and not original.isupper() and zipf(words[i]) >= 3.0:
                     continue  # "add", "ms", "pe" typed in lower case are words, not ADD, MS, PE
-                if not term.docs:
-                    continue  # a table name this corpus never uses: judged as an unknown word instead
+                if not term.docs and not any(vocab.by_key[k].docs for k in term.related if k in vocab.by_key):
+                    # A table name this corpus never uses, nor any class of it ("ramipril" counts through
+                    # "ACE inhibitor", whose passages are on its topic): judged as an unknown word instead.
+                    continue
                 text = " ".join(t for t, _ in typed[i:i + n])
                 mentions.append(Mention(text, term, " ".join(fixes[j] for j in range(i, i + n) if j in fixes)))
                 for j in range(i, i + n):

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from medcite.config import VerifySettings
 from service.quantities import unsupported_quantities
-from service.understanding import STOP
+from service.understanding import POPULATIONS, STOP
 from service.vocabulary import Vocabulary, mentions_any, stems_of
 
 if TYPE_CHECKING:
@@ -31,6 +31,14 @@ _NEGATION = re.compile(
     r"contraindicat\w*|against|unsafe|stop(?:ped)?|discontinu\w*|withh[oe]ld\w*|insufficient|lack\w*)\b",
     re.IGNORECASE,
 )
+# Claims of strength a sentence may only make when its evidence does.
+_STRENGTH = re.compile(r"\b(?:strong(?:ly)?|must|always|required?|mandatory|essential|high[- ](?:quality|certainty)|"
+                       r"grade 1a|class (?:1|i)\b)", re.IGNORECASE)
+# Who a statement is about: a sentence naming one of these needs evidence naming it too.
+_GROUPS = {**{name: rx for name, rx in POPULATIONS.items()},
+           "adults": re.compile(r"\badults?\b", re.IGNORECASE),
+           "men": re.compile(r"\b(?:men|males?|boys?)\b", re.IGNORECASE),
+           "women": re.compile(r"\b(?:women|females?|girls?)\b", re.IGNORECASE)}
 _GENERIC = frozenset(stems_of(
     "recommend recommended recommends recommendation guideline guidelines suggest suggests patient patients "
     "people person adult adults use used using given give treat treated treatment should may can also include "
@@ -68,9 +76,20 @@ class Check:
     missing: tuple[str, ...] = field(default=())
 
 
+def needed_coverage(similarity: float, settings: VerifySettings) -> float:
+    """The content-word coverage a sentence needs: half when it is very close to a cited sentence."""
+    return settings.min_coverage / 2 if similarity >= settings.strong_similarity else settings.min_coverage
+
+
+def within_thresholds(check: Check, settings: VerifySettings) -> bool:
+    """Whether a check's coverage and similarity pass these thresholds (replays calibration without models)."""
+    return check.coverage >= needed_coverage(check.similarity, settings) and check.similarity >= settings.min_similarity
+
+
 def polarity(text: str) -> bool:
-    """True when a sentence is negated (odd number of negation cues)."""
-    return len(_NEGATION.findall(text)) % 2 == 1
+    """True when a sentence carries a negation ("not", "avoid", "against"...). Presence, not parity: guideline
+    sentences repeat their negation ("recommends against ... (strong recommendation against)")."""
+    return bool(_NEGATION.search(text))
 
 
 class Verifier:
@@ -104,22 +123,19 @@ class Verifier:
             i += 1
         return list(found.items())
 
+    def bind(self, passages: Sequence[Passage]) -> BoundVerifier:
+        """A verifier for one answer's numbered passages (their sentences are embedded once, on first use)."""
+        return BoundVerifier(self, passages)
+
     def check_all(self, sentences: Sequence[tuple[str, Sequence[int]]], passages: Sequence[Passage]) -> list[Check]:
-        """Verify (text, citation numbers) pairs against 1-based numbered passages, one embedding batch."""
-        if not sentences:
-            return []
-        pool = [(p, j) for p in range(len(passages)) for j in range(len(passages[p].sentences))]
-        texts = [t for t, _ in sentences] + [passages[p].sentences[j] for p, j in pool]
-        vectors = self.embedder.embed_texts(texts)
-        own, pooled = vectors[: len(sentences)], vectors[len(sentences):]
-        where = {pj: i for i, pj in enumerate(pool)}
-        return [self._check(text, cites, passages, own[k], pooled, where) for k, (text, cites) in enumerate(sentences)]
+        """Verify (text, citation numbers) pairs against 1-based numbered passages."""
+        return self.bind(passages).check_all(sentences)
 
     def check(self, text: str, citations: Sequence[int], passages: Sequence[Passage]) -> Check:
         """Verify one sentence."""
-        return self.check_all([(text, citations)], passages)[0]
+        return self.bind(passages).check(text, citations)
 
-    def _check(self, text: str, citations: Sequence[int], passages: Sequence[Passage],
+    def judge(self, text: str, citations: Sequence[int], passages: Sequence[Passage],
                vector: npt.NDArray[np.float32], pooled: npt.NDArray[np.float32],
                where: dict[tuple[int, int], int]) -> Check:
         s = self.settings
@@ -155,11 +171,17 @@ class Verifier:
         absent = [w for w in content if w not in present]
         coverage = 1.0 - sum(self._weight(w) for w in absent) / total
         base = _with(base, "", coverage=round(coverage, 4))
+        groups = [g for g, rx in _GROUPS.items() if rx.search(text) and not rx.search(evidence)]
+        if groups:
+            return _with(base, f"is about {', '.join(groups)}, which the cited passages are not", missing=tuple(groups))
+        stronger = [m.group(0) for m in _STRENGTH.finditer(text) if not re.search(re.escape(m.group(0)[:6]), evidence,
+                                                                                   re.IGNORECASE)]
+        if stronger:
+            return _with(base, f"says {', '.join(stronger)}, which the cited passages do not", missing=tuple(stronger))
         unnamed = [name for name, keys in self._entities(stems) if not mentions_any(evidence_stems, keys)]
         if unnamed:
             return _with(base, f"names {', '.join(unnamed)}, which the cited passages do not", missing=tuple(unnamed))
-        needed = s.min_coverage / 2 if similarity >= s.strong_similarity else s.min_coverage
-        if coverage < needed:
+        if coverage < needed_coverage(similarity, s):
             return _with(base, f"its words are not in the cited passages ({', '.join(absent[:5])})",
                          missing=tuple(absent))
         if similarity < s.min_similarity:
@@ -174,6 +196,35 @@ class Verifier:
             if entailment < s.nli_min_entailment:
                 return _with(base, f"the NLI model finds it not entailed ({entailment:.2f})")
         return _with(base, "", supported=True)
+
+
+class BoundVerifier:
+    """The verifier over one set of numbered passages."""
+
+    def __init__(self, verifier: Verifier, passages: Sequence[Passage]) -> None:
+        self.verifier = verifier
+        self.passages = list(passages)
+        self._pool = [(p, j) for p in range(len(self.passages)) for j in range(len(self.passages[p].sentences))]
+        self._where = {pj: i for i, pj in enumerate(self._pool)}
+        self._vectors: npt.NDArray[np.float32] | None = None
+
+    def _pooled(self) -> npt.NDArray[np.float32]:
+        if self._vectors is None:
+            self._vectors = self.verifier.embedder.embed_texts([self.passages[p].sentences[j] for p, j in self._pool])
+        return self._vectors
+
+    def check_all(self, sentences: Sequence[tuple[str, Sequence[int]]]) -> list[Check]:
+        """Verify (text, citation numbers) pairs, one embedding batch for the sentences."""
+        if not sentences:
+            return []
+        pooled = self._pooled()
+        own = self.verifier.embedder.embed_texts([t for t, _ in sentences])
+        return [self.verifier.judge(text, cites, self.passages, own[k], pooled, self._where)
+                for k, (text, cites) in enumerate(sentences)]
+
+    def check(self, text: str, citations: Sequence[int]) -> Check:
+        """Verify one sentence."""
+        return self.check_all([(text, citations)])[0]
 
 
 def _with(check: Check, reason: str, **changes: object) -> Check:

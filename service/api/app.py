@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -37,6 +38,9 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
             except IndexStoreError as exc:
                 log.error("serving without an index: %s", exc)
                 app.state.unavailable = str(exc)
+        running = app.state.service
+        if running is not None and running.settings.llm.provider != "none" and running.settings.llm.startup_check:
+            await run_in_threadpool(running.check_llm)
         yield
         if owned and app.state.service is not None:
             app.state.service.close()

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
@@ -15,11 +15,14 @@ from service.api.schemas import (
     AnswerOut,
     AskRequest,
     HealthOut,
+    LLMOut,
     ProblemOut,
     ReadyOut,
     ReviewIn,
-    answer_pieces,
+    SentenceEventOut,
+    sentence_piece,
 )
+from service.models import Answer
 
 router = APIRouter()
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 422, 503)}
@@ -32,15 +35,19 @@ def healthz() -> HealthOut:
 
 
 @router.get("/readyz", response_model=ReadyOut, tags=["ops"], responses={503: {"model": ReadyOut}})
-def readyz(request: Request) -> Response:
+async def readyz(request: Request) -> Response:
     """Ready when an index is loaded and non-empty."""
     service = request.app.state.service
-    if service is None or not service.ready():
-        detail = request.app.state.unavailable or "the index is empty; run `medcite ingest corpus`"
-        body = ReadyOut(ready=False, documents=0, chunks=0, detail=detail)
+    if service is None:
+        body = ReadyOut(ready=False, documents=0, chunks=0, detail=request.app.state.unavailable)
         return JSONResponse(status_code=503, content=body.model_dump())
-    docs, chunks = service.index.store.count()
-    return JSONResponse(content=ReadyOut(ready=True, documents=docs, chunks=chunks).model_dump())
+    status = await run_in_threadpool(service.status)
+    llm = status.llm
+    body = ReadyOut(ready=status.ready, documents=status.documents, chunks=status.chunks, composer=llm.composer,
+                    llm=LLMOut(provider=llm.provider, model=llm.model, ok=llm.ok, detail=llm.detail)
+                    if llm.provider != "none" else None,
+                    detail="" if status.ready else "the index is empty; run `medcite ingest corpus`")
+    return JSONResponse(status_code=200 if status.ready else 503, content=body.model_dump())
 
 
 @router.post(
@@ -53,24 +60,30 @@ def readyz(request: Request) -> Response:
     },
 )
 async def ask(body: AskRequest, request: Request, service: ServiceDep) -> Response:
-    """Answer a question; with `Accept: text/event-stream`, stream references, text pieces, then the answer."""
+    """Answer a question. With `Accept: text/event-stream` the answer streams sentence by sentence, each verified
+    before it is sent: `references` (the references a sentence cites first), `sentence` (the sentence with its
+    reference numbers), `delta` (its display text), and finally `done` with the whole answer."""
     filters = body.filters.to_domain() if body.filters else None
-    answer = await run_in_threadpool(
-        service.ask,
-        body.question,
-        conversation_id=body.conversation_id,
-        audience=body.audience,
-        filters=filters,
-    )
-    out = AnswerOut.from_answer(answer)
-    if "text/event-stream" not in request.headers.get("accept", ""):
-        return JSONResponse(content=out.model_dump(mode="json"))
+    stream = "text/event-stream" in request.headers.get("accept", "")
+    if not stream:
+        answer = await run_in_threadpool(service.ask, body.question, conversation_id=body.conversation_id,
+                                         audience=body.audience, filters=filters)
+        return JSONResponse(content=AnswerOut.from_answer(answer).model_dump(mode="json"))
+    # Bad input raises here, before the stream starts, so it still gets its 4xx.
+    items = await run_in_threadpool(service.ask_stream, body.question, conversation_id=body.conversation_id,
+                                    audience=body.audience, filters=filters)
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        yield {"event": "references", "data": json.dumps([r.model_dump(mode="json") for r in out.references])}
-        for piece in answer_pieces(answer):
-            yield {"event": "delta", "data": json.dumps({"text": piece})}
-        yield {"event": "done", "data": out.model_dump_json()}
+        headings: set[str] = set()
+        async for item in iterate_in_threadpool(items):
+            if isinstance(item, Answer):
+                yield {"event": "done", "data": AnswerOut.from_answer(item).model_dump_json()}
+                continue
+            event = SentenceEventOut.from_event(item)
+            if event.references:
+                yield {"event": "references", "data": json.dumps([r.model_dump(mode="json") for r in event.references])}
+            yield {"event": "sentence", "data": event.model_dump_json()}
+            yield {"event": "delta", "data": json.dumps({"text": sentence_piece(item, headings)})}
 
     return EventSourceResponse(events())
 

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.models import Answer, Filters, ReviewStatus, with_markers
+from service.compose import SentenceEvent
+from service.models import Answer, CitedSentence, Filters, Reference, ReviewStatus, Verification, with_markers
 
 
 class FiltersIn(BaseModel):
@@ -59,6 +60,12 @@ class ReviewIn(BaseModel):
 class SentenceOut(BaseModel):
     text: str
     citations: list[int]
+    supported: bool = Field(True, description="False only for generated sentences kept marked (llm.unsupported=mark).")
+    reason: str = Field("", description="Why the verifier did not support the sentence.")
+
+    @classmethod
+    def from_sentence(cls, s: CitedSentence) -> SentenceOut:
+        return cls(text=s.text, citations=list(s.citations), supported=s.supported, reason=s.reason)
 
 
 class KeyPointOut(BaseModel):
@@ -88,6 +95,49 @@ class ReferenceOut(BaseModel):
     superseded: bool
     superseded_by: str
     spans: list[SpanOut]
+
+    @classmethod
+    def from_reference(cls, r: Reference) -> ReferenceOut:
+        return cls(
+            number=r.number, doc_id=r.doc_id, title=r.title, issuer=r.issuer, year=r.year, version=r.version,
+            url=r.url, doi=r.doi, dois=list(r.dois) or ([r.doi] if r.doi else []), audience=r.audience,
+            superseded=bool(r.superseded_by), superseded_by=r.superseded_by,
+            spans=[SpanOut(section=x.section, text=x.text, start=x.start, end=x.end, page=x.page) for x in r.spans],
+        )
+
+
+class RemovalOut(BaseModel):
+    text: str = Field(description="The generated sentence that was left out.")
+    reason: str = Field(description="Why the verifier rejected it.")
+    citations: list[int] = Field(description="The passage numbers the model gave for it.")
+
+
+class VerificationOut(BaseModel):
+    """What sentence-level verification of a generated answer found."""
+
+    checked: int
+    supported: int
+    removed: list[RemovalOut]
+    out_of_range_citations: int = Field(description="Citation numbers naming no passage, removed.")
+
+    @classmethod
+    def from_verification(cls, v: Verification) -> VerificationOut:
+        return cls(checked=v.checked, supported=v.supported, out_of_range_citations=v.out_of_range,
+                   removed=[RemovalOut(text=r.text, reason=r.reason, citations=list(r.citations)) for r in v.removed])
+
+
+class SentenceEventOut(BaseModel):
+    """One verified sentence of a streamed answer (SSE event `sentence`)."""
+
+    part: str = Field(description="summary or key_points")
+    heading: str
+    sentence: SentenceOut
+    references: list[ReferenceOut] = Field(description="References this sentence cites first.")
+
+    @classmethod
+    def from_event(cls, e: SentenceEvent) -> SentenceEventOut:
+        return cls(part=e.part, heading=e.heading, sentence=SentenceOut.from_sentence(e.sentence),
+                   references=[ReferenceOut.from_reference(r) for r in e.references])
 
 
 class UnderstandingOut(BaseModel):
@@ -126,6 +176,8 @@ class AnswerOut(BaseModel):
     created_at: str
     timings_ms: dict[str, float]
     understanding: UnderstandingOut
+    notes: list[str] = Field(default_factory=list, description="E.g. that the LLM failed and why.")
+    verification: VerificationOut | None = Field(None, description="Generated answers: what the verifier found.")
 
     @classmethod
     def from_answer(cls, a: Answer) -> AnswerOut:
@@ -137,34 +189,10 @@ class AnswerOut(BaseModel):
             rewritten_query=a.query,
             audience=a.audience,
             summary=a.summary,
-            summary_sentences=[SentenceOut(text=s.text, citations=list(s.citations)) for s in a.summary_sentences],
-            key_points=[
-                KeyPointOut(
-                    heading=k.heading,
-                    items=[SentenceOut(text=i.text, citations=list(i.citations)) for i in k.items],
-                )
-                for k in a.key_points
-            ],
-            references=[
-                ReferenceOut(
-                    number=r.number,
-                    doc_id=r.doc_id,
-                    title=r.title,
-                    issuer=r.issuer,
-                    year=r.year,
-                    version=r.version,
-                    url=r.url,
-                    doi=r.doi,
-                    dois=list(r.dois) or ([r.doi] if r.doi else []),
-                    audience=r.audience,
-                    superseded=bool(r.superseded_by),
-                    superseded_by=r.superseded_by,
-                    spans=[
-                        SpanOut(section=s.section, text=s.text, start=s.start, end=s.end, page=s.page) for s in r.spans
-                    ],
-                )
-                for r in a.references
-            ],
+            summary_sentences=[SentenceOut.from_sentence(s) for s in a.summary_sentences],
+            key_points=[KeyPointOut(heading=k.heading, items=[SentenceOut.from_sentence(i) for i in k.items])
+                        for k in a.key_points],
+            references=[ReferenceOut.from_reference(r) for r in a.references],
             abstained=a.abstained,
             abstention_reason=a.abstention_reason,
             nearest_topics=a.nearest_topics,
@@ -181,20 +209,29 @@ class AnswerOut(BaseModel):
                 populations=list(a.trace.populations), gate_abstained=a.trace.gate_abstained,
                 best_cosine=a.trace.signals.cosine if a.trace.signals else None,
                 unknown=[w for w, _ in a.trace.signals.unknown] if a.trace.signals else []),
+            notes=list(a.notes),
+            verification=VerificationOut.from_verification(a.verification) if a.verification else None,
         )
 
 
-def answer_pieces(a: Answer) -> list[str]:
-    """The answer's text in display order, for streaming."""
-    pieces = [with_markers(s) + " " for s in a.summary_sentences]
-    for kp in a.key_points:
-        pieces.append(f"\n\n{kp.heading}\n")
-        pieces += [f"- {with_markers(i)}\n" for i in kp.items]
-    return pieces
+def sentence_piece(e: SentenceEvent, headings: set[str]) -> str:
+    """A streamed sentence's display text; the first item under a heading brings the heading."""
+    if e.part == "summary":
+        return with_markers(e.sentence) + " "
+    head = "" if e.heading in headings else f"\n\n{e.heading}\n"
+    headings.add(e.heading)
+    return f"{head}- {with_markers(e.sentence)}\n"
 
 
 class HealthOut(BaseModel):
     status: str
+
+
+class LLMOut(BaseModel):
+    provider: str = Field(description="none, openai, anthropic or ollama.")
+    model: str
+    ok: bool | None = Field(description="Whether the model answered the start-up check (null: not checked).")
+    detail: str = ""
 
 
 class ReadyOut(BaseModel):
@@ -202,6 +239,8 @@ class ReadyOut(BaseModel):
     documents: int
     chunks: int
     detail: str = ""
+    composer: str = Field("extractive", description="The composer answering now: extractive or llm.")
+    llm: LLMOut | None = None
 
 
 class ProblemOut(BaseModel):

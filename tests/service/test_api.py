@@ -11,6 +11,7 @@ import httpx
 from ingest import parse_front_matter
 from medcite.config import Settings
 from service.api import create_app
+from tests.sse import sse_events
 
 from .conftest import ROOT, LiveServer
 
@@ -154,28 +155,21 @@ def test_bad_requests_get_clear_4xx(client: httpx.Client) -> None:
     assert client.post("/v1/answers", content=b"{oops", headers={"content-type": "application/json"}).status_code == 422
 
 
-def test_streaming_sends_references_then_text_then_the_answer(client: httpx.Client) -> None:
-    events: list[tuple[str, str]] = []
-    with client.stream(
-        "POST",
-        "/v1/answers",
-        json={"question": "What is the treatment for neuromyelitis optica?"},
-        headers={"accept": "text/event-stream"},
-    ) as res:
-        assert res.status_code == 200
-        assert res.headers["content-type"].startswith("text/event-stream")
-        event = ""
-        for line in res.iter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                events.append((event, line.split(":", 1)[1].strip()))
+def test_streaming_sends_each_sentence_with_its_new_references_then_the_answer(client: httpx.Client) -> None:
+    events = sse_events(client, "/v1/answers", {"question": "What is the treatment for neuromyelitis optica?"})
     kinds = [k for k, _ in events]
-    assert kinds[0] == "references" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}
+    assert kinds[-1] == "done" and set(kinds[:-1]) == {"references", "sentence", "delta"}
+    assert kinds[0] == "references"  # the first sentence cites before anything else is sent
     final = json.loads(events[-1][1])
-    assert json.loads(events[0][1]) == final["references"]
+    streamed = [r for k, d in events if k == "references" for r in json.loads(d)]
+    assert [(r["number"], r["doc_id"]) for r in streamed] == [(r["number"], r["doc_id"]) for r in final["references"]]
+    sentences = [json.loads(d) for k, d in events if k == "sentence"]
+    assert [s["sentence"]["text"] for s in sentences if s["part"] == "summary"] == [
+        s["text"] for s in final["summary_sentences"]]
+    assert len(sentences) == len(final["summary_sentences"]) + sum(len(k["items"]) for k in final["key_points"])
     text = "".join(json.loads(d)["text"] for k, d in events if k == "delta")
     assert final["summary"] in text
+    assert all(k["heading"] in text for k in final["key_points"])
     assert_well_cited(final)
 
 
@@ -183,6 +177,7 @@ def test_health_ready_and_openapi(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["ready"] and ready["documents"] >= 60 and ready["chunks"] > ready["documents"]
+    assert ready["composer"] == "extractive" and ready["llm"] is None
     spec = client.get("/openapi.json").json()
     assert "/v1/answers" in spec["paths"] and "/v1/answers/{answer_id}" in spec["paths"]
 
