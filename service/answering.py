@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ingest import Index
@@ -155,10 +155,13 @@ class AnswerService:
         conversation_id: str | None = None,
         audience: Audience = "clinician",
         filters: Filters | None = None,
+        earlier: Sequence[str] = (),
+        create_conversation: bool = False,
     ) -> Answer:
         """Answer a question (a follow-up when conversation_id names an earlier conversation)."""
         answer: Answer | None = None
-        for item in self.ask_stream(question, conversation_id=conversation_id, audience=audience, filters=filters):
+        for item in self.ask_stream(question, conversation_id=conversation_id, audience=audience, filters=filters,
+                                    earlier=earlier, create_conversation=create_conversation):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None  # ask_stream always ends with the Answer
@@ -171,22 +174,29 @@ class AnswerService:
         conversation_id: str | None = None,
         audience: Audience = "clinician",
         filters: Filters | None = None,
+        earlier: Sequence[str] = (),
+        create_conversation: bool = False,
     ) -> Iterator[SentenceEvent | Answer]:
         """The answer's sentences as the composer finishes (and verifies) them, then the stored Answer.
 
+        `earlier` are questions a client kept itself (the OpenAI chat API resends them); they are the conversation
+        when no stored one is named. `create_conversation` opens `conversation_id` when it is not known yet.
         Validation, retrieval and the gate run on the call, so bad input raises before any iteration."""
-        return self._answer(self._plan(question, conversation_id, audience, filters))
+        return self._answer(self._plan(question, conversation_id, audience, filters, earlier, create_conversation))
 
-    def _plan(self, question: str, conversation_id: str | None, audience: Audience,
-              filters: Filters | None) -> _Plan:
+    def _plan(self, question: str, conversation_id: str | None, audience: Audience, filters: Filters | None,
+              earlier: Sequence[str], create: bool) -> _Plan:
         t0 = time.perf_counter()
         question = self.validate(question, filters)
-        new_conversation = not conversation_id
-        if conversation_id:
+        history: list[Turn] = []
+        if conversation_id and (not create or self.conversations.exists(conversation_id)):
+            new_conversation = False
             history = self.conversations.history(conversation_id)
         else:
-            history = []
-            conversation_id = new_id()
+            new_conversation = True
+            conversation_id = conversation_id or new_id()
+        if not history and earlier:
+            history = [Turn(q, q, self.analyzer.analyze(q).subject) for q in earlier if q.strip()]
         query = self.rewriter.rewrite(question, history)
         analysis = self.analyzer.analyze(query)
         if query != question:

@@ -199,6 +199,7 @@ class QueryAnalyzer:
     def analyze(self, question: str) -> QueryAnalysis:
         """Subject, ask, populations and unknown terms of one question."""
         vocab = self.vocabulary
+        ask = detect_ask(question)
         typed: list[tuple[str, str]] = []
         named: set[int] = set()  # capitalised words inside a sentence: names (brands, eponyms)
         expanded: list[str] = []
@@ -235,10 +236,15 @@ class QueryAnalyzer:
                 original = typed[i][0]
                 if n == 1 and len(key[0]) <= 3 and not original.isupper() and zipf(words[i]) >= 3.0:
                     continue  # "add", "ms", "pe" typed in lower case are words, not ADD, MS, PE
-                if not term.docs and not any(vocab.by_key[k].docs for k in term.related if k in vocab.by_key):
-                    # A table name this corpus never uses, nor any class of it ("ramipril" counts through
-                    # "ACE inhibitor", whose passages are on its topic): judged as an unknown word instead.
-                    continue
+                if not term.docs:
+                    # A drug the corpus never names counts through a class of it that the corpus discusses
+                    # ("ramipril" through "ACE inhibitor", whose passages are then on its topic, and whose name
+                    # joins the retrieval query), though not for its dose, which no class guidance states.
+                    # Otherwise a table name this corpus never uses is judged as an unknown word instead.
+                    classes = [c.name for k in sorted(term.related) if (c := vocab.by_key.get(k)) and c.docs]
+                    if not classes or ask is Ask.DOSE:
+                        continue
+                    expanded += classes
                 text = " ".join(t for t, _ in typed[i:i + n])
                 mentions.append(Mention(text, term, " ".join(fixes[j] for j in range(i, i + n) if j in fixes)))
                 for j in range(i, i + n):
@@ -278,7 +284,7 @@ class QueryAnalyzer:
         issuer_set: set[str] = set().union(*by_issuer)
         year_set: set[str] = set().union(*by_year)
         named_docs = (issuer_set & year_set) or issuer_set or year_set
-        return QueryAnalysis(question=question, ask=detect_ask(question), subjects=tuple(mentions),
+        return QueryAnalysis(question=question, ask=ask, subjects=tuple(mentions),
                              populations=detect_populations(question), unknown=tuple(unknown),
                              weights=weights, surface=surface, expanded=tuple(expanded),
                              named_docs=frozenset(named_docs))

@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from ingest import Embedder
     from service.rerank import PairScorer
 
-# Cues that turn a statement around. "avoid", "contraindicated" and "against" count: "avoid X" says "do not use X".
+# Cues that turn a statement around. "avoid", "contraindicated" and "recommends against" count: "avoid X" says
+# "do not use X"; "vaccination against meningococci" does not.
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|neither|nor|cannot|can't|don't|doesn't|shouldn't|isn't|aren't|won't|without|avoid\w*|"
-    r"contraindicat\w*|against|unsafe|stop(?:ped)?|discontinu\w*|withh[oe]ld\w*|insufficient|lack\w*)\b",
+    r"contraindicat\w*|(?:recommend\w*|advis\w*|suggest\w*|recommendation|decid\w*|caution\w*)\s+against|unsafe|"
+    r"stop(?:ped)?|discontinu\w*|withh[oe]ld\w*|insufficient|lack\w*)\b",
     re.IGNORECASE,
 )
 # Claims of strength a sentence may only make when its evidence does.

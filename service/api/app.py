@@ -16,6 +16,7 @@ from medcite.config import Settings, get_settings
 from medcite.errors import IndexStoreError
 from service.answering import AnswerService
 from service.api import errors
+from service.api.openai_routes import router as openai_router
 from service.api.routes import router
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     )
     errors.install(app)
     app.include_router(router)
+    app.include_router(openai_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -13,6 +13,7 @@ from medcite.errors import (
     NotFoundError,
     RetrievalError,
 )
+from service.api.openai_schemas import openai_error
 
 _STATUS: list[tuple[type[MedciteError], int]] = [
     (InvalidInputError, 422),
@@ -26,18 +27,32 @@ def _problem(status: int, detail: str, kind: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": detail, "type": kind})
 
 
+def _openai(request: Request) -> bool:
+    """Requests to the OpenAI-compatible routes get OpenAI-shaped errors."""
+    return request.url.path.startswith(("/v1/chat/", "/v1/models"))
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers."""
 
     @app.exception_handler(MedciteError)
-    async def medcite_error(_: Request, exc: MedciteError) -> JSONResponse:
+    async def medcite_error(request: Request, exc: MedciteError) -> JSONResponse:
         status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
+        if _openai(request):
+            status = 400 if status == 422 else status
+            kind = "invalid_request_error" if status < 500 else "server_error"
+            body = openai_error(status, str(exc), kind, code=type(exc).__name__)
+            return JSONResponse(status_code=status, content=body)
         return _problem(status, str(exc), type(exc).__name__)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg")))
-        return _problem(422, "; ".join(parts) or "invalid request", "ValidationError")
+        detail = "; ".join(parts) or "invalid request"
+        if _openai(request):
+            param = ".".join(str(p) for p in exc.errors()[0].get("loc", ()) if p != "body") if exc.errors() else None
+            return JSONResponse(status_code=400, content=openai_error(400, detail, param=param or None))
+        return _problem(422, detail, "ValidationError")
