@@ -226,6 +226,7 @@ class QueryAnalyzer:
         stems = stem_all(corrected)
         used = [False] * len(stems)
         mentions: list[Mention] = []
+        via_class: list[tuple[int, int, int, list[Term]]] = []  # mention, its tokens, the classes it counts by
         i = 0
         while i < len(stems):
             for n in range(min(MAX_TERM_TOKENS, len(stems) - i), 0, -1):
@@ -238,13 +239,12 @@ class QueryAnalyzer:
                     continue  # "add", "ms", "pe" typed in lower case are words, not ADD, MS, PE
                 if not term.docs:
                     # A drug the corpus never names counts through a class of it that the corpus discusses
-                    # ("ramipril" through "ACE inhibitor", whose passages are then on its topic, and whose name
-                    # joins the retrieval query), though not for its dose, which no class guidance states.
-                    # Otherwise a table name this corpus never uses is judged as an unknown word instead.
-                    classes = [c.name for k in sorted(term.related) if (c := vocab.by_key.get(k)) and c.docs]
+                    # ("ramipril" through "ACE inhibitor", whose passages are then on its topic), though not for
+                    # its dose, which no class guidance states; else it is judged as an unknown word instead.
+                    classes = [c for k in sorted(term.related) if (c := vocab.by_key.get(k)) and c.docs]
                     if not classes or ask is Ask.DOSE:
                         continue
-                    expanded += classes
+                    via_class.append((len(mentions), i, i + n, classes))
                 text = " ".join(t for t, _ in typed[i:i + n])
                 mentions.append(Mention(text, term, " ".join(fixes[j] for j in range(i, i + n) if j in fixes)))
                 for j in range(i, i + n):
@@ -252,6 +252,17 @@ class QueryAnalyzer:
                 i += n - 1
                 break
             i += 1
+        # The class must be discussed where the question's other subjects are ("Rinvoq for Crohn's disease": the
+        # corpus discusses JAK inhibitors for rheumatoid arthritis only); its names then join the retrieval query.
+        context = set().union(*(m.term.docs for m in mentions if m.term.docs))
+        dropped: set[int] = set()
+        for j, start, end, classes in via_class:
+            if context and context.isdisjoint(set().union(*(c.topic_docs | c.text_docs for c in classes))):
+                dropped.add(j)
+                used[start:end] = [False] * (end - start)
+            else:
+                expanded += list(dict.fromkeys(c.name for c in classes))
+        mentions = [m for j, m in enumerate(mentions) if j not in dropped]
         unknown: list[UnknownTerm] = []
         run: list[tuple[str, float]] = []
 

@@ -150,7 +150,8 @@ def citation_fields(a: Answer) -> dict[str, Any]:
         "citations": [reference_url(r) for r in a.references],
         "references": [ReferenceOut.from_reference(r).model_dump(mode="json") for r in a.references],
         "medcite": {"answer_id": a.id, "conversation_id": a.conversation_id, "abstained": a.abstained,
-                    "review_status": a.review_status.value, "composer": a.composer, "audience": a.audience},
+                    "review_status": a.review_status.value, "composer": a.composer, "audience": a.audience,
+                    "rewritten_query": a.query},
     }
 
 
