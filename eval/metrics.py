@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from eval.text import negated, normalise, overlap, split_sentences
+from service.verify import Passage
 
 if TYPE_CHECKING:
     from ingest import Document, Embedder
     from service import Answer
+    from service.verify import Verifier
 
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "recall@20", "mrr", "ndcg@10")
 # Cosine of two independently encoded sentence vectors at or above which they state the same thing.
@@ -160,19 +162,31 @@ class CitationScores:
     supported: int  # cited sentences quoted exactly by a cited reference's span, itself exact in the source
 
 
-def citation_scores(answer: Answer, documents: Mapping[str, Document]) -> CitationScores:
-    """Validity, exact-quote support (extractive ALCE-style) and coverage counts of an answer."""
+def citation_scores(answer: Answer, documents: Mapping[str, Document],
+                    verifier: Verifier | None = None) -> CitationScores:
+    """Validity, support and coverage counts of an answer.
+
+    Support is exact-quote containment (extractive, ALCE-style) for extractive answers. Generated sentences are
+    judged by the sentence verifier against the quoted spans of the references they cite: containment would be
+    meaningless for them."""
     numbers = {r.number: r for r in answer.references}
     sentences = answer.all_sentences()
     # Markers as the reader sees them: the rendered summary, plus the key-point items' citation numbers.
     markers = [int(m) for m in _MARKER.findall(answer.summary)]
     markers += [n for kp in answer.key_points for item in kp.items for n in item.citations]
     valid = sum(1 for n in markers if n in numbers)
+    generated = verifier is not None and answer.composer == "llm"
     cited = supported = 0
     for sentence in sentences:
         if not sentence.citations:
             continue
         cited += 1
+        if generated and verifier is not None:
+            refs = [numbers[n] for n in sentence.citations if n in numbers]
+            passages = [Passage(r.doc_id, tuple(sp.text for sp in r.spans)) for r in refs]
+            if passages and verifier.check(sentence.text, list(range(1, len(passages) + 1)), passages).supported:
+                supported += 1
+            continue
         text = normalise(sentence.text)
         for n in sentence.citations:
             ref = numbers.get(n)

@@ -25,7 +25,7 @@ from eval.metrics import (
 from eval.oos import DEFAULT_OOS, load_out_of_scope, rare_disease_questions
 from eval.records import QuestionResult, RecordStore, ReferenceOut, SentenceOut
 from ingest import Document, Embedder, Index, Progress
-from medcite.config import Settings
+from medcite.config import LLMSettings, Settings
 from medcite.errors import InvalidInputError
 from service import Answer, AnswerService, Catalog, ConversationStore, HybridRetriever
 
@@ -42,11 +42,17 @@ class System:
     name: str
     fusion: str
     overrides: tuple[tuple[str, Any], ...] = ()
+    llm: LLMSettings | None = None  # compose with this LLM (system names end in "+llm"); None: extractive
 
     def settings(self, base: Settings) -> Settings:
-        """The base settings with this system's retrieval section."""
+        """The base settings with this system's retrieval section and composer."""
         update = {"fusion": self.fusion, **dict(self.overrides)}
-        return base.model_copy(update={"retrieval": base.retrieval.model_copy(update=update)})
+        return base.model_copy(update={"retrieval": base.retrieval.model_copy(update=update),
+                                       "llm": self.llm or LLMSettings()})
+
+    def with_llm(self, llm: LLMSettings) -> System:
+        """The same retrieval, composed by an LLM."""
+        return dataclasses.replace(self, name=f"{self.name}+llm", llm=llm)
 
 
 def parse_systems(names: Sequence[str]) -> list[System]:
@@ -208,7 +214,7 @@ class Runner:
             references=[ReferenceOut(r.number, r.doc_id, r.title, tuple(s.text for s in r.spans))
                         for r in answer.references],
             abstained=answer.abstained, confidence=answer.confidence, latency_ms=round(latency, 2))
-        cit = citation_scores(answer, documents)
+        cit = citation_scores(answer, documents, service.verifier)
         result.counts = {**dataclasses.asdict(cit), "passages": answer.trace.k, "ranked": len(answer.trace.ranking)}
         m: dict[str, float | None] = {
             "abstained": float(answer.abstained),

@@ -15,9 +15,21 @@ IndexOption = Annotated[
 ]
 
 
-def settings_for(index: Path | None) -> Settings:
-    """Settings with the CLI's --index applied."""
-    return get_settings().with_index(index)
+LLMOption = Annotated[
+    str | None,
+    typer.Option("--llm", help="LLM composer as PROVIDER:MODEL@URL, e.g. openai:llama3.1@http://127.0.0.1:11434/v1 "
+                 "(default: MEDCITE_LLM__* settings; none = extractive)."),
+]
+
+
+def settings_for(index: Path | None, llm: str | None = None) -> Settings:
+    """Settings with the CLI's --index and --llm applied."""
+    settings = get_settings().with_index(index)
+    if llm:
+        from service.llm import apply_spec
+
+        settings = settings.model_copy(update={"llm": apply_spec(settings.llm, llm)})
+    return settings
 
 
 class RichProgress:

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from medcite.cli.common import RichProgress, rich_progress
+from medcite.cli.common import LLMOption, RichProgress, rich_progress, settings_for
+from medcite.config import Settings
 
 
 def _table(rows: list[dict[str, object]], set_name: str) -> Table:
@@ -25,6 +26,35 @@ def _table(rows: list[dict[str, object]], set_name: str) -> Table:
         table.add_row(metric, *("–" if not isinstance(v, float) else f"{v:.3f}" if v < 10 else f"{v:.0f}"
                                 for v in values))
     return table
+
+
+def _verifier_agreement(settings: Settings, out: Path) -> None:
+    """Print and write the verifier's agreement with the hand labels (current settings and dev calibration)."""
+    from eval.guideline import DEFAULT_CORPUS
+    from eval.verifier import PAIRS, agreement, calibrate, corpus_vocabulary, load_pairs, verify_pairs
+    from ingest import SentenceTransformerEmbedder
+    from service.verify import Verifier
+
+    embedder = SentenceTransformerEmbedder(settings.embedding)
+    vocabulary = corpus_vocabulary(DEFAULT_CORPUS)
+    pairs = load_pairs(PAIRS)
+    chosen, _ = calibrate(embedder, vocabulary, pairs, settings.verify)
+    report: dict[str, object] = {"pairs": str(PAIRS), "calibrated": {
+        "min_coverage": chosen.min_coverage, "min_similarity": chosen.min_similarity,
+        "strong_similarity": chosen.strong_similarity}}
+    for label, verify in (("current", settings.verify), ("calibrated", chosen)):
+        checker = Verifier(verify, embedder, vocabulary)
+        for split in ("dev", "test"):
+            subset = [p for p in pairs if p.split == split]
+            result = agreement(subset, verify_pairs(checker, subset))
+            report[f"{label}-{split}"] = result.as_dict()
+            typer.echo(f"verifier ({label}) {split}: agreement {result.accuracy:.3f} on {result.pairs} pairs, "
+                       f"unsupported caught {result.unsupported_recall:.3f}, supported passed "
+                       f"{result.supported_recall:.3f}")
+    typer.echo(f"calibrated on dev: min_coverage={chosen.min_coverage}, min_similarity={chosen.min_similarity}, "
+               f"strong_similarity={chosen.strong_similarity}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "verifier.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +84,11 @@ def register(app: typer.Typer) -> None:
             "--oos-corpus", help="Corpus indexed alone for the out-of-scope row (default: --corpus).")] = None,
         calibrate: Annotated[bool, typer.Option(
             "--calibrate", help="Also report the abstention threshold that maximises balanced accuracy.")] = False,
+        composer: Annotated[str, typer.Option(
+            help="extractive, or llm (systems become e.g. hybrid+llm; needs --llm or MEDCITE_LLM__*).")] = "extractive",
+        llm: LLMOption = None,
+        verifier: Annotated[bool, typer.Option(
+            "--verifier", help="Also measure the sentence verifier against eval/data/verifier_pairs.jsonl.")] = False,
     ) -> None:
         """Evaluate systems on gold sets; resumes from records.jsonl; non-zero exit on baseline regressions."""
         from eval import (
@@ -69,17 +104,27 @@ def register(app: typer.Typer) -> None:
         )
         from eval.oos import DEFAULT_OOS
         from ingest import SentenceTransformerEmbedder
-        from medcite.config import get_settings
         from medcite.errors import InvalidInputError
 
+        if composer not in ("extractive", "llm"):
+            raise InvalidInputError(f"--composer must be extractive or llm, not {composer!r}")
+        settings = settings_for(None, llm)
+        if verifier:
+            _verifier_agreement(settings, out)
+            if not gold and corpus is None and oos_corpus is None:
+                return
         if not gold and corpus is None and oos_corpus is None:
             raise InvalidInputError("give at least one --gold file (or --corpus for the out-of-scope check)")
+        chosen = parse_systems([s.strip() for s in systems.split(",") if s.strip()])
+        if composer == "llm":
+            if settings.llm.provider == "none":
+                raise InvalidInputError("--composer llm needs --llm PROVIDER:MODEL@URL or MEDCITE_LLM__PROVIDER")
+            chosen = [s.with_llm(settings.llm) for s in chosen]
         options = EvalOptions(
-            gold=tuple(gold or ()), systems=tuple(parse_systems([s.strip() for s in systems.split(",") if s.strip()])),
+            gold=tuple(gold or ()), systems=tuple(chosen),
             limit=limit, seed=sample_seed, out=out, cache=cache, corpus=corpus, k=k, index_limit=index_limit,
             out_of_scope=out_of_scope or DEFAULT_OOS, rare_limit=rare_limit,
             scope_corpus=oos_corpus)
-        settings = get_settings()
         embedder = SentenceTransformerEmbedder(settings.embedding)
         with rich_progress() as bar:
             runner = Runner(options, settings=settings, embedder=embedder, progress=RichProgress(bar))

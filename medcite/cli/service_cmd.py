@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from medcite.cli.common import IndexOption, settings_for
+from medcite.cli.common import IndexOption, LLMOption, settings_for
+
+if TYPE_CHECKING:
+    from service.models import Answer
 
 
 def register(app: typer.Typer) -> None:
@@ -21,13 +24,14 @@ def register(app: typer.Typer) -> None:
         index: IndexOption = None,
         host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
         port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
+        llm: LLMOption = None,
     ) -> None:
         """Run the HTTP API with uvicorn."""
         import uvicorn
 
         from service.api import create_app
 
-        settings = settings_for(index)
+        settings = settings_for(index, llm)
         uvicorn.run(
             create_app(settings),
             host=host or settings.api.host,
@@ -41,6 +45,7 @@ def register(app: typer.Typer) -> None:
         index: IndexOption = None,
         audience: Annotated[str, typer.Option(help="clinician or patient.")] = "clinician",
         as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+        llm: LLMOption = None,
     ) -> None:
         """Answer one question and print it in the page's shape."""
         from medcite.errors import InvalidInputError
@@ -50,21 +55,19 @@ def register(app: typer.Typer) -> None:
         if audience not in ("clinician", "patient"):
             raise InvalidInputError(f"--audience must be clinician or patient, not {audience!r}")
         reader: Literal["clinician", "patient"] = "patient" if audience == "patient" else "clinician"
-        service = AnswerService(settings_for(index))
+        service = AnswerService(settings_for(index, llm))
         try:
-            answer = AnswerOut.from_answer(service.ask(question, audience=reader))
+            answer = service.ask(question, audience=reader)
         finally:
             service.close()
         if as_json:
-            typer.echo(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False))
+            typer.echo(json.dumps(AnswerOut.from_answer(answer).model_dump(mode="json"), indent=2, ensure_ascii=False))
             return
         _print(answer)
 
 
-def _print(a: object) -> None:
-    from service.api.schemas import AnswerOut
-
-    assert isinstance(a, AnswerOut)
+def _print(a: Answer) -> None:
+    """The answer in the page's shape, from the domain Answer."""
     console = Console()
     console.print(f"[bold]{escape(a.question)}[/bold]")
     console.print(
@@ -77,7 +80,7 @@ def _print(a: object) -> None:
         if a.nearest_topics:
             console.print("Nearest topics covered: " + "; ".join(a.nearest_topics))
     else:
-        console.print(Panel(escape(a.summary), title="Answer"))
+        console.print(Panel(escape(a.summary), title=f"Answer ({a.composer})"))
         for kp in a.key_points:
             console.print(f"[bold]{escape(kp.heading)}[/bold]")
             for item in kp.items:
@@ -85,11 +88,13 @@ def _print(a: object) -> None:
                 console.print(f"  • {escape(item.text)} {escape(marks)}")
         console.print("[bold]References[/bold]")
         for r in a.references:
-            flag = f" (superseded by {r.superseded_by})" if r.superseded else ""
-            link = " ".join(_links(r.url, r.dois or ([r.doi] if r.doi else [])))
+            flag = f" (superseded by {r.superseded_by})" if r.superseded_by else ""
+            link = " ".join(_links(r.url, list(r.dois) or ([r.doi] if r.doi else [])))
             console.print(
                 f"  {r.number}. {escape(r.issuer)} {r.year or ''}. {escape(r.title)}. {escape(r.version)}{flag} {link}"
             )
+    for note in a.notes:
+        console.print(f"[yellow]{escape(note)}[/yellow]")
     console.print(f"[dim]{escape(a.disclaimer)}[/dim]")
 
 
