@@ -2,9 +2,11 @@
 
 from service.answerability import AnswerabilityGate, Verdict, decide
 from service.answering import AnswerService
-from service.compose import Composer, Composition, ExtractiveComposer
+from service.compose import Composer, ComposeRequest, Composition, ExtractiveComposer, SentenceEvent
 from service.conversations import ConversationStore
-from service.followup import FollowUpRewriter, Turn
+from service.followup import FollowUpRewriter, LLMRewriter, Turn
+from service.generate import LLMComposer
+from service.llm import LLMStatus
 from service.models import (
     Answer,
     Audience,
@@ -17,9 +19,11 @@ from service.models import (
     ReviewStatus,
     Signals,
     Trace,
+    Verification,
 )
 from service.retrieval import Catalog, HybridRetriever, Retrieved
 from service.understanding import Ask, QueryAnalysis, QueryAnalyzer
+from service.verify import Check, Passage, Verifier
 from service.vocabulary import Vocabulary
 
 __all__ = [
@@ -29,7 +33,9 @@ __all__ = [
     "Ask",
     "Audience",
     "Catalog",
+    "Check",
     "CitedSentence",
+    "ComposeRequest",
     "Composer",
     "Composition",
     "ConversationStore",
@@ -39,16 +45,23 @@ __all__ = [
     "FollowUpRewriter",
     "HybridRetriever",
     "KeyPoint",
+    "LLMComposer",
+    "LLMRewriter",
+    "LLMStatus",
+    "Passage",
     "QueryAnalysis",
     "QueryAnalyzer",
     "QuotedSpan",
     "Reference",
     "Retrieved",
     "ReviewStatus",
+    "SentenceEvent",
     "Signals",
     "Trace",
     "Turn",
     "Verdict",
+    "Verification",
+    "Verifier",
     "Vocabulary",
     "decide",
 ]

@@ -12,7 +12,7 @@ from ingest import Index
 from medcite.config import Settings
 from medcite.errors import InvalidInputError
 from service.answerability import AnswerabilityGate, Verdict
-from service.compose import Composer, Composition, ExtractiveComposer, SentenceEvent
+from service.compose import Composer, ComposeRequest, Composition, ExtractiveComposer, SentenceEvent
 from service.conversations import ConversationStore, new_id, now_iso
 from service.followup import FollowUpRewriter, LLMRewriter, Rewriter, Turn
 from service.generate import LLMComposer, describe
@@ -218,8 +218,9 @@ class AnswerService:
         reason = verdict.reason
         composed: Composition | None = None
         if verdict.answerable:
-            for item in self.composer.stream(plan.query, retrieved.query_vector, verdict.evidence, plan.audience,
-                                             analysis=analysis, history=[t.question for t in plan.history]):
+            request = ComposeRequest(plan.query, retrieved.query_vector, verdict.evidence, plan.audience, analysis,
+                                     tuple(t.question for t in plan.history))
+            for item in self.composer.stream(request):
                 if isinstance(item, Composition):
                     composed = item
                 else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -81,34 +81,29 @@ class SentenceEvent:
     references: tuple[Reference, ...] = ()  # references this sentence cites first
 
 
+@dataclass(frozen=True, slots=True)
+class ComposeRequest:
+    """What a composer is given: the (rewritten) question, its vector, the gated evidence, the reader, the
+    question's analysis, and the earlier questions of the conversation."""
+
+    question: str
+    query_vector: npt.NDArray[np.float32]
+    evidence: list[Evidence]
+    audience: Audience
+    analysis: QueryAnalysis | None = None
+    history: tuple[str, ...] = ()
+
+
 class Composer(Protocol):
     """Turns evidence into a cited answer."""
 
     name: str
 
-    def compose(
-        self,
-        question: str,
-        query_vector: npt.NDArray[np.float32],
-        evidence: list[Evidence],
-        audience: Audience,
-        *,
-        analysis: QueryAnalysis | None = None,
-        history: Sequence[str] = (),
-    ) -> Composition:
+    def compose(self, request: ComposeRequest) -> Composition:
         """A cited answer from evidence that passed the answerability gate (abstain when nothing fits)."""
         ...
 
-    def stream(
-        self,
-        question: str,
-        query_vector: npt.NDArray[np.float32],
-        evidence: list[Evidence],
-        audience: Audience,
-        *,
-        analysis: QueryAnalysis | None = None,
-        history: Sequence[str] = (),
-    ) -> Iterator[SentenceEvent | Composition]:
+    def stream(self, request: ComposeRequest) -> Iterator[SentenceEvent | Composition]:
         """The answer's sentences as they are ready, then the whole Composition."""
         ...
 
@@ -174,17 +169,10 @@ class ExtractiveComposer:
     def __init__(self, settings: ComposeSettings) -> None:
         self.settings = settings
 
-    def compose(
-        self,
-        question: str,
-        query_vector: npt.NDArray[np.float32],
-        evidence: list[Evidence],
-        audience: Audience,
-        *,
-        analysis: QueryAnalysis | None = None,
-        history: Sequence[str] = (),
-    ) -> Composition:
+    def compose(self, request: ComposeRequest) -> Composition:
         """Compose from on-topic sentences, the ask's answer first; abstain when no sentence fits."""
+        question, query_vector, evidence = request.question, request.query_vector, request.evidence
+        audience, analysis = request.audience, request.analysis
         s = self.settings
         confidence = confidence_of(evidence, query_vector)
         candidates = self._candidates(question, query_vector, evidence, audience, analysis)
@@ -210,18 +198,9 @@ class ExtractiveComposer:
             key_points.append(KeyPoint(heading=heading, items=tuple(cite(c) for c in ordered)))
         return Composition(summary, key_points, book.references, confidence, False, [])
 
-    def stream(
-        self,
-        question: str,
-        query_vector: npt.NDArray[np.float32],
-        evidence: list[Evidence],
-        audience: Audience,
-        *,
-        analysis: QueryAnalysis | None = None,
-        history: Sequence[str] = (),
-    ) -> Iterator[SentenceEvent | Composition]:
+    def stream(self, request: ComposeRequest) -> Iterator[SentenceEvent | Composition]:
         """Composes at once (it is cheap), then hands out the sentences."""
-        composition = self.compose(question, query_vector, evidence, audience, analysis=analysis, history=history)
+        composition = self.compose(request)
         yield from events_of(composition)
         yield composition
 

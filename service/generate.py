@@ -12,19 +12,15 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
 from medcite.config import LLMSettings
 from medcite.errors import LLMError
 from service import drafts
-from service.compose import Composer, Composition, SentenceEvent, confidence_of, events_of
+from service.compose import Composer, ComposeRequest, Composition, SentenceEvent, confidence_of, events_of
 from service.llm import structured
-from service.models import Audience, CitedSentence, Evidence, KeyPoint, Removal, Verification
+from service.models import CitedSentence, Evidence, KeyPoint, Removal, Verification
 from service.prompting import render
 from service.references import ReferenceBook
 from service.texts import LLM_FALLBACK, LLM_REMOVED
-from service.understanding import QueryAnalysis
 from service.verify import BoundVerifier, Passage, Verifier
 
 if TYPE_CHECKING:
@@ -107,38 +103,21 @@ class LLMComposer:
         self.fallback = fallback
         self.runnable = structured(model, drafts.DRAFT_SCHEMA, settings)
 
-    def compose(
-        self,
-        question: str,
-        query_vector: npt.NDArray[np.float32],
-        evidence: list[Evidence],
-        audience: Audience,
-        *,
-        analysis: QueryAnalysis | None = None,
-        history: Sequence[str] = (),
-    ) -> Composition:
+    def compose(self, request: ComposeRequest) -> Composition:
         """The whole verified answer (the last item of `stream`)."""
         result: Composition | None = None
-        for item in self.stream(question, query_vector, evidence, audience, analysis=analysis, history=history):
+        for item in self.stream(request):
             if isinstance(item, Composition):
                 result = item
         assert result is not None  # stream always ends with a Composition
         return result
 
-    def stream(
-        self,
-        question: str,
-        query_vector: npt.NDArray[np.float32],
-        evidence: list[Evidence],
-        audience: Audience,
-        *,
-        analysis: QueryAnalysis | None = None,
-        history: Sequence[str] = (),
-    ) -> Iterator[SentenceEvent | Composition]:
+    def stream(self, request: ComposeRequest) -> Iterator[SentenceEvent | Composition]:
         """Verified sentences as the model finishes them, then the Composition; the extractive answer on failure."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
-        system, user = render(question, evidence, audience, analysis, history)
+        evidence = request.evidence
+        system, user = render(request.question, evidence, request.audience, request.analysis, request.history)
         builder = _Builder(evidence, self.verifier.bind(passages_of(evidence)), self.settings.unsupported == "mark")
         failure = ""
         try:
@@ -150,10 +129,9 @@ class LLMComposer:
         except Exception as exc:  # any client, network or parsing failure means the extractive answer
             failure = describe(exc)
             log.warning("LLM composition failed: %s", failure)
-        confidence = confidence_of(evidence, query_vector)
+        confidence = confidence_of(evidence, request.query_vector)
         if failure and not builder.emitted:
-            fallback = self.fallback.compose(question, query_vector, evidence, audience, analysis=analysis,
-                                             history=history)
+            fallback = self.fallback.compose(request)
             fallback.notes.append(LLM_FALLBACK.format(why=failure))
             fallback.composer = f"{self.fallback.name} (LLM fallback)"
             fallback.verification = Verification(builder.checked, 0, tuple(builder.removed), builder.out_of_range)

@@ -28,7 +28,8 @@ def test_public_names_are_pinned() -> None:
         "load_paths", "parse_front_matter", "record_to_document", "word_count_tokens",
     }  # fmt: skip
     assert {"AnswerService", "Answer", "Filters", "HybridRetriever", "ExtractiveComposer", "AnswerabilityGate",
-            "QueryAnalyzer", "Signals", "decide"} <= set(service.__all__)
+            "QueryAnalyzer", "Signals", "decide", "LLMComposer", "Verifier",
+            "SentenceEvent"} <= set(service.__all__)
     assert "create_app" not in service.__all__, "the core knows no HTTP: the app is service.api.create_app"
     assert {"Settings", "get_settings", "MedciteError"} <= set(medcite.__all__)
     for module in (ingest, service, medcite):

@@ -106,7 +106,8 @@ def _texts(answer: dict[str, Any]) -> list[str]:
 def test_readyz_reports_the_llm_composer_after_its_startup_check(openai_llm: Harness) -> None:
     ready = httpx.get(f"{openai_llm.url}/readyz").json()
     assert ready["composer"] == "llm"
-    assert ready["llm"] == {"provider": "openai", "model": "scripted", "ok": True, "detail": "answered the start-up check"}
+    assert ready["llm"] == {"provider": "openai", "model": "scripted", "ok": True,
+                            "detail": "answered the start-up check"}
 
 
 def test_a_good_cited_answer_keeps_every_sentence_with_exact_spans(openai_llm: Harness) -> None:
