@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ingest.st_models import load_sentence_transformer
 from medcite.config import BUNDLED_MODEL, EmbeddingSettings
 from medcite.errors import IndexStoreError
 
@@ -84,18 +84,9 @@ class SentenceTransformerEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-                import torch
-                from sentence_transformers import SentenceTransformer
-
-                if self._settings.threads:
-                    torch.set_num_threads(self._settings.threads)
                 path = resolve_model_path(self._settings)
-                log.info("loading embedding model %s from %s", self.name, path)
-                self._model = SentenceTransformer(str(path), device="cpu")
+                log.info("loading embedding model %s", self.name)
+                self._model = load_sentence_transformer(path, self._settings.threads)
             return self._model
 
     @property

@@ -4,7 +4,6 @@ NLI model the verifier may use as its last check."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ingest.st_models import load_cross_encoder
 from medcite.errors import RetrievalError
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,7 @@ class CrossEncoderReranker:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                from sentence_transformers import CrossEncoder
-
-                log.info("loading cross-encoder from %s", self.path)
-                self._model = CrossEncoder(str(self.path), device="cpu", local_files_only=True)
+                self._model = load_cross_encoder(self.path)
             return self._model
 
     def scores(self, query: str, passages: Sequence[str]) -> npt.NDArray[np.float32]:

@@ -74,3 +74,11 @@ def test_serve_answers_over_http(fixture_index: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_malformed_llm_spec_is_one_line_naming_the_shape(fixture_index: Path) -> None:
+    run = medcite("ask", "What is NMOSD?", "--index", str(fixture_index), "--llm", "gpt4 please")
+    assert run.returncode == 2
+    assert "PROVIDER:MODEL@URL" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    run = medcite("ask", "What is NMOSD?", "--index", str(fixture_index), "--llm", "openai")
+    assert run.returncode == 2 and "llm.model is required" in run.stderr

@@ -228,3 +228,21 @@ def test_anthropic_backend_answers_through_tool_use(anthropic_llm: Harness) -> N
     answer = anthropic_llm.ask()
     assert answer["composer"] == "llm" and answer["verification"]["supported"] == 1
     assert anthropic_llm.llm.requests[-1]["tools"]
+
+
+def test_a_failed_startup_check_means_extractive_answers_and_readyz_says_why(
+        corpus_settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
+    from .conftest import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    settings = corpus_settings.model_copy(update={"llm": LLMSettings(provider="openai", model="m", base_url=dead)})
+    service = AnswerService(settings, index=Index.open(settings, embedder=embedder))
+    try:
+        with LiveServer(create_app(settings, service=service)) as live:
+            ready = httpx.get(f"{live.url}/readyz").json()
+            answer = httpx.post(f"{live.url}/v1/answers", json={"question": QUESTION}, timeout=60).json()
+    finally:
+        service.close()
+    assert ready["ready"] and ready["composer"] == "extractive"
+    assert ready["llm"]["ok"] is False and "could not be reached" in ready["llm"]["detail"]
+    assert answer["composer"] == "extractive" and answer["summary_sentences"]
