@@ -180,7 +180,7 @@ class ExtractiveComposer:
         if not picked:
             topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
             return Composition([], [], [], confidence, True, topics)
-        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight)
+        lead = self._lead(picked, s.summary_sentences, candidates, s.first_lexical_weight, audience)
         rest = [c for c in picked if c not in lead]
 
         book = ReferenceBook()
@@ -302,8 +302,8 @@ class ExtractiveComposer:
         return chosen
 
     @staticmethod
-    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float
-              ) -> list[_Candidate]:
+    def _lead(picked: list[_Candidate], n: int, candidates: list[_Candidate], lexical_weight: float,
+              audience: Audience = "clinician") -> list[_Candidate]:
         """Lead sentences: the best sentence answering the ask first, then general statements before
         conditional ones, at most two per section."""
 
@@ -316,6 +316,9 @@ class ExtractiveComposer:
         most = max((c.subject_hits for c in candidates), default=0)
         # Sentences about the guideline itself (its scope, grading) never lead a clinical answer.
         answering = [c for c in candidates if c.answers_ask and c.subject_hits == most and not c.about_guideline]
+        # The first sentence (and so the first reference) comes from material written for this reader when any
+        # answers: a clinician's answer leads with the guideline, a patient's with its plain-language companion.
+        answering = [c for c in answering if c.evidence.document.audience == audience] or answering
         first = max(answering, key=lambda c: c.score + lexical_weight * c.lexical) if answering else None
         if first is not None:
             lead.append(first)
@@ -328,9 +331,10 @@ class ExtractiveComposer:
                 per_section[c.section] = per_section.get(c.section, 0) + 1
             if len(lead) == n:
                 break
-        # Reading order: documents by their best sentence, then each document's sentences in text order.
+        # Reading order: the reader's documents first, then by their best sentence, each document's sentences in
+        # text order.
         doc_rank: dict[str, int] = {}
-        for c in lead:
+        for c in sorted(lead, key=lambda c: c.evidence.document.audience != audience):
             doc_rank.setdefault(c.evidence.document.id, len(doc_rank))
         rest = sorted(
             (c for c in lead if c is not first),
