@@ -118,6 +118,24 @@ def load_drug_table(text: str | None = None) -> list[DrugEntry]:
                       _strings(r.get("classes"))) for r in rows if isinstance(r, dict) and r.get("generic")]
 
 
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition of the team's table, and whether the corpus has a guideline on it (one of its spellings is a
+    document topic)."""
+
+    name: str
+    covered: bool
+
+
+def load_condition_table(text: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """The team-written table of conditions and their other spellings (package data unless text is given)."""
+    if text is None:
+        path = resources.files("service").joinpath("data/conditions.yaml")
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    rows = yaml.safe_load(text) or []
+    return [(str(r["name"]).strip(), _strings(r.get("also"))) for r in rows if isinstance(r, dict) and r.get("name")]
+
+
 def load_lay_terms(text: str | None = None) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """Lay phrases and clinical shorthand, and the corpus terms they mean (package data unless text is given)."""
     if text is None:
@@ -132,7 +150,8 @@ class Vocabulary:
     """Terms of one corpus, keyed by stemmed spelling, plus every stemmed word its documents use."""
 
     def __init__(self, documents: Iterable[Document], drugs: Sequence[DrugEntry] | None = None,
-                 lay_terms: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> None:
+                 lay_terms: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
+                 conditions: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
         docs = list(documents)
         self.by_key: dict[Key, Term] = {}
         df: dict[str, int] = defaultdict(int)
@@ -180,6 +199,14 @@ class Vocabulary:
                     existing.keys.update(key_of(m) for m in means)  # "PPI" also means "proton pump inhibitor"
                 elif means and len(tokens(phrase)) == 1 and all(w in df for w in key_of(means[0])):
                     self.expansions[tokens(phrase)[0]] = tokens(means[0])
+        # Conditions a question may name, each covered when one of its spellings is a document topic.
+        self.conditions: dict[Key, Condition] = {}
+        for name, also in conditions if conditions is not None else load_condition_table():
+            keys = [k for k in (key_of(x) for x in (name, *also)) if k]
+            found = [self.by_key.get(k) for k in keys]
+            condition = Condition(name, any(t is not None and t.topic_docs for t in found))
+            for key in keys:
+                self.conditions.setdefault(key, condition)
         # Which documents name each term: one pass over each document, keys looked up by their first word.
         by_first: dict[str, list[tuple[Key, Term]]] = defaultdict(list)
         for term in {id(t): t for t in self.by_key.values()}.values():
@@ -244,6 +271,20 @@ class Vocabulary:
             self._merge(term, existing)
         else:
             self._merge(existing, term)
+
+    def conditions_in(self, stems: Sequence[str], longest: int = 6) -> list[tuple[int, int, Condition]]:
+        """Table conditions a stemmed text names, longest spelling first: (start, end, condition)."""
+        out: list[tuple[int, int, Condition]] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(longest, len(stems) - i), 0, -1):
+                condition = self.conditions.get(tuple(stems[i:i + n]))
+                if condition is not None:
+                    out.append((i, i + n, condition))
+                    i += n - 1
+                    break
+            i += 1
+        return out
 
     def idf(self, stem: str) -> float:
         """Inverse document frequency of a stemmed word (unseen words get the highest)."""
