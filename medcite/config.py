@@ -132,6 +132,10 @@ class AnswerabilitySettings(BaseModel):
         default_factory=lambda: ["dose", "duration", "time_window", "interaction", "comparison"],
         description="Asks that abstain unless an on-topic sentence answers that kind of ask (a dose, a duration).",
     )
+    require_condition_coverage: bool = Field(
+        True, description="Abstain when the question names a condition (service/data/conditions.yaml) that no "
+        "guideline is about and no covered condition beside it.",
+    )
     require_population_evidence: bool = Field(
         True, description="A population in the question (pregnancy, children) must be addressed by on-topic evidence."
     )

@@ -61,6 +61,10 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
     rare = [w for w, z in sig.unknown if z < t.unknown_zipf_max]
     if rare:
         return False, f"The guideline corpus has no guideline on {', '.join(rare)}."
+    # A condition the corpus has no guideline on, with no covered condition beside it ("Valtrex for cold
+    # sores", "Lynch syndrome: colonoscopy when?"), is not answered from a neighbouring guideline.
+    if t.require_condition_coverage and sig.uncovered_conditions and not sig.covered_conditions:
+        return False, f"The guideline corpus has no guideline on {' or '.join(sig.uncovered_conditions)}."
     # A question whose named subject the evidence covers may be phrased far from the passages (brands,
     # shorthand): its cosine floor is lower.
     floor = t.min_cosine_subject if sig.subject_named else t.min_cosine
@@ -160,6 +164,8 @@ class AnswerabilityGate:
             missing_populations=tuple(populations) if kept else tuple(analysis.populations),
             subject=analysis.subject,
             subject_named=bool(subjects),
+            uncovered_conditions=tuple(dict.fromkeys(c.text for c in analysis.conditions if not c.covered)),
+            covered_conditions=tuple(dict.fromkeys(c.text for c in analysis.conditions if c.covered)),
         )
         ok, reason = decide(signals, s)
         return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

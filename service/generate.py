@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger(__name__)
+_END = object()
 
 
 def passages_of(evidence: Sequence[Evidence]) -> list[Passage]:
@@ -142,16 +143,20 @@ class LLMComposer:
         yield builder.composition(confidence, notes)
 
     def _drafts(self, messages: list[Any]) -> Iterator[list[drafts.DraftSentence]]:
-        """Newly finished draft sentences as the reply streams in."""
-        deadline = time.monotonic() + self.settings.timeout_s
+        """Newly finished draft sentences as the reply streams in. The time budget counts waiting for the model
+        only, not medcite's verification of what already arrived."""
+        waited = 0.0
         done = 0
         last: Any = None
-        if self.runnable is not None:
-            stream: Iterator[Any] = iter(self.runnable.stream(messages))
-        else:
-            stream = self._text_stream(messages)
-        for partial in stream:
-            if time.monotonic() > deadline:
+        stream: Iterator[Any] = iter(self.runnable.stream(messages)) if self.runnable is not None \
+            else self._text_stream(messages)
+        while True:
+            t0 = time.monotonic()
+            partial = next(stream, _END)
+            waited += time.monotonic() - t0
+            if partial is _END:
+                break
+            if waited > self.settings.timeout_s:
                 raise LLMError(f"the model took longer than {self.settings.timeout_s:g} s")
             last = partial
             finished = drafts.from_object(partial, final=False) if isinstance(partial, dict) else []

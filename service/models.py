@@ -152,6 +152,8 @@ class Signals:
     missing_populations: tuple[str, ...] = ()  # populations asked about that no on-topic sentence addresses
     subject: str = ""
     subject_named: bool = False  # the question named a subject the corpus's vocabulary knows
+    uncovered_conditions: tuple[str, ...] = ()  # conditions (team table) named that no guideline is about
+    covered_conditions: tuple[str, ...] = ()  # conditions named that a guideline is about
 
 
 @dataclass(frozen=True, slots=True)

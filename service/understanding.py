@@ -112,6 +112,15 @@ class Mention:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionMention:
+    """A condition of the team's table named in the question, and whether the corpus has a guideline on it."""
+
+    text: str  # as typed
+    name: str  # the table's name
+    covered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownTerm:
     """Adjacent words of the question that the corpus never uses; rare in English means likely a subject."""
 
@@ -132,6 +141,7 @@ class QueryAnalysis:
     surface: dict[str, str] = field(default_factory=dict)  # stem → a typed spelling, for messages
     expanded: tuple[str, ...] = ()  # words that shorthand and typo corrections stand for
     named_docs: frozenset[str] = frozenset()  # guidelines the question names by issuer and/or year
+    conditions: tuple[ConditionMention, ...] = ()  # conditions of the team's table the question names
 
     @property
     def retrieval_query(self) -> str:
@@ -159,11 +169,15 @@ def detect_ask(question: str) -> Ask:
     return Ask.OTHER
 
 
+_CHILD_ONLY = re.compile(r"\b(?:child\w*|kids?|paediatric|pediatric|toddlers?|adolescents?|teen\w*|son|daughter|"
+                         r"infants?)\b", re.IGNORECASE)
+
+
 def detect_populations(question: str) -> tuple[str, ...]:
     """Population qualifiers the question names (a baby in a breastfeeding question is not the patient)."""
     found = [p for p, cue in POPULATIONS.items() if cue.search(question)]
-    if "breastfeeding" in found and "children" in found:
-        found.remove("children")
+    if "children" in found and ("breastfeeding" in found or "pregnancy" in found) and not _CHILD_ONLY.search(question):
+        found.remove("children")  # "won't hurt the baby": the baby of a pregnant or breastfeeding patient
     return tuple(found)
 
 
@@ -226,6 +240,7 @@ class QueryAnalyzer:
         stems = stem_all(corrected)
         used = [False] * len(stems)
         mentions: list[Mention] = []
+        spans: list[tuple[int, int]] = []  # each mention's tokens
         via_class: list[tuple[int, int, int, list[Term]]] = []  # mention, its tokens, the classes it counts by
         i = 0
         while i < len(stems):
@@ -247,6 +262,7 @@ class QueryAnalyzer:
                     via_class.append((len(mentions), i, i + n, classes))
                 text = " ".join(t for t, _ in typed[i:i + n])
                 mentions.append(Mention(text, term, " ".join(fixes[j] for j in range(i, i + n) if j in fixes)))
+                spans.append((i, i + n))
                 for j in range(i, i + n):
                     used[j] = True
                 i += n - 1
@@ -263,6 +279,8 @@ class QueryAnalyzer:
             else:
                 expanded += list(dict.fromkeys(c.name for c in classes))
         mentions = [m for j, m in enumerate(mentions) if j not in dropped]
+        spans = [sp for j, sp in enumerate(spans) if j not in dropped]
+        conditions = self._conditions(stems, typed, mentions, spans)
         unknown: list[UnknownTerm] = []
         run: list[tuple[str, float]] = []
 
@@ -298,4 +316,28 @@ class QueryAnalyzer:
         return QueryAnalysis(question=question, ask=ask, subjects=tuple(mentions),
                              populations=detect_populations(question), unknown=tuple(unknown),
                              weights=weights, surface=surface, expanded=tuple(expanded),
-                             named_docs=frozenset(named_docs))
+                             named_docs=frozenset(named_docs), conditions=conditions)
+
+    def _conditions(self, stems: list[str], typed: list[tuple[str, str]], mentions: list[Mention],
+                    spans: list[tuple[int, int]]) -> tuple[ConditionMention, ...]:
+        """Conditions of the team's table the question names. Where a corpus term is spelled over one
+        ("shingles vaccine", "HIV PrEP") the term decides: it is covered when the term has topic documents."""
+        out: list[ConditionMention] = []
+        context = set().union(*(m.term.docs for m in mentions if m.term.kind != "condition"))
+        for start, end, condition in self.vocabulary.conditions_in(stems):
+            if all(st in _population_stems() or st in STOP for st in stems[start:end]):
+                continue
+            text = " ".join(t for t, _ in typed[start:end])
+            # A corpus term spelled over the condition decides unless the condition's spelling is longer
+            # ("shingles vaccine" is the vaccine's topic; "cold sores" is not the common cold).
+            over = [m for m, (a, b) in zip(mentions, spans, strict=True)
+                    if a < end and start < b and b - a >= end - start]
+            covered = condition.covered or any(m.term.topic_docs for m in over)
+            if over and not covered:
+                continue  # a term the corpus names in its text only: judged by the gate's coverage signals
+            # A condition beside a drug whose guideline discusses it ("varenicline in schizophrenia", "antipyretics
+            # and febrile seizures") is part of the drug's question; beside a procedure or test it is not
+            # ("Lynch syndrome: colonoscopy when?" is about Lynch syndrome, which the screening guideline excludes).
+            explained = self.vocabulary.condition_docs.get(condition.name, set()) & context
+            out.append(ConditionMention(text, condition.name, covered or bool(explained)))
+        return tuple(out)

@@ -118,10 +118,14 @@ def load_drug_table(text: str | None = None) -> list[DrugEntry]:
                       _strings(r.get("classes"))) for r in rows if isinstance(r, dict) and r.get("generic")]
 
 
+_IN_POPULATION = re.compile(r"\s+in\s+(?:pregnancy|children|babies|infants|men|women|adults|older adults|the elderly|"
+                            r"adolescents|teenagers)$", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A condition of the team's table, and whether the corpus has a guideline on it (one of its spellings is a
-    document topic)."""
+    """A condition of the team's table, and whether the corpus has a guideline on it (one of its spellings is, or
+    is part of, a document topic or title)."""
 
     name: str
     covered: bool
@@ -200,23 +204,40 @@ class Vocabulary:
                 elif means and len(tokens(phrase)) == 1 and all(w in df for w in key_of(means[0])):
                     self.expansions[tokens(phrase)[0]] = tokens(means[0])
         # Conditions a question may name, each covered when one of its spellings is a document topic.
+        # A topic that names a condition inside it ("HIV PrEP", "shingles vaccine") covers it too.
+        # "X in pregnancy" is covered where X is: whether the guideline addresses that population is the gate's
+        # population check, not a question of coverage.
         self.conditions: dict[Key, Condition] = {}
-        for name, also in conditions if conditions is not None else load_condition_table():
+        topic_keys = [key_of(t) for d in docs for t in (*d.topics, d.title)]
+        table = list(conditions if conditions is not None else load_condition_table())
+        covered_names: set[str] = set()
+        for name, also in table:
             keys = [k for k in (key_of(x) for x in (name, *also)) if k]
-            found = [self.by_key.get(k) for k in keys]
-            condition = Condition(name, any(t is not None and t.topic_docs for t in found))
-            for key in keys:
+            if any((t := self.by_key.get(k)) is not None and t.topic_docs for k in keys) or any(
+                    mentions_any(topic, keys) for topic in topic_keys):
+                covered_names.add(name.casefold())
+        for name, also in table:
+            base = _IN_POPULATION.sub("", name).casefold()
+            condition = Condition(name, name.casefold() in covered_names or base in covered_names)
+            for key in (k for k in (key_of(x) for x in (name, *also)) if k):
                 self.conditions.setdefault(key, condition)
         # Which documents name each term: one pass over each document, keys looked up by their first word.
         by_first: dict[str, list[tuple[Key, Term]]] = defaultdict(list)
         for term in {id(t): t for t in self.by_key.values()}.values():
             for key in term.keys:
                 by_first[key[0]].append((key, term))
+        conditions_first: dict[str, list[tuple[Key, Condition]]] = defaultdict(list)
+        for key, condition in self.conditions.items():
+            conditions_first[key[0]].append((key, condition))
+        self.condition_docs: dict[str, set[str]] = defaultdict(set)  # condition name → documents naming it
         for doc_id, stems in doc_stems.items():
             for i, word in enumerate(stems):
                 for key, term in by_first.get(word, ()):
                     if tuple(stems[i:i + len(key)]) == key:
                         term.text_docs.add(doc_id)
+                for key, condition in conditions_first.get(word, ()):
+                    if tuple(stems[i:i + len(key)]) == key:
+                        self.condition_docs[condition.name].add(doc_id)
         # Spellings a typo may be corrected to: words of the corpus and of term names (long enough to be safe).
         by_initial: dict[str, set[str]] = defaultdict(set)
         for spelled in surface | {w for t in self.by_key.values() for w in tokens(t.name) if len(w) >= 5}:

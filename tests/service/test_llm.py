@@ -90,7 +90,7 @@ def _harness(protocol: str, corpus_settings: Settings, embedder: SentenceTransfo
 
 @pytest.fixture(scope="module")
 def openai_llm(corpus_settings: Settings, embedder: SentenceTransformerEmbedder) -> Iterator[Harness]:
-    yield from _harness("openai", corpus_settings, embedder, timeout_s=2.0)
+    yield from _harness("openai", corpus_settings, embedder, timeout_s=3.0)
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_verification_removes_out_of_range_wrong_dose_unsupported_and_negated_se
 
 
 def test_a_reply_slower_than_the_timeout_falls_back_to_the_extractive_answer(openai_llm: Harness) -> None:
-    openai_llm.answer = lambda body: Reply(json=draft(("Too late.", [1])), delay_s=4.0)
+    openai_llm.answer = lambda body: Reply(json=draft(("Too late.", [1])), delay_s=8.0)
     answer = openai_llm.ask()
     assert answer["composer"] == "extractive (LLM fallback)" and not answer["abstained"]
     assert "did not answer in time" in answer["notes"][0]
