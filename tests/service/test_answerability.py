@@ -68,3 +68,28 @@ def test_every_lead_sentence_names_the_subject_or_comes_from_its_guideline(answe
     for sentence in answer.summary_sentences:
         doc = answer.references[sentence.citations[0] - 1].doc_id
         assert "gout" in doc or "gout" in sentence.text.lower(), (doc, sentence.text)
+
+
+@pytest.mark.parametrize(("question", "condition"), [
+    ("Does taking Valtrex every day help if I get cold sores several times a year?", "cold sores"),
+    ("Lynch syndrome - colonoscopy every 1 to 2 years starting at what age?", "Lynch syndrome"),
+    ("First-line psychological therapy for social anxiety disorder in adults?", "social anxiety disorder"),
+])
+def test_a_condition_no_guideline_covers_abstains_though_its_drug_or_test_is_covered(
+        answer_service: AnswerService, question: str, condition: str) -> None:
+    answer = answer_service.ask(question)
+    assert answer.abstained and condition in answer.abstention_reason
+    assert answer.trace.signals is not None and condition in answer.trace.signals.uncovered_conditions
+
+
+@pytest.mark.parametrize("question", [
+    "Should I get the shingles vaccine at 60?",  # the condition is part of a covered topic
+    "Is PrEP recommended for someone whose partner has HIV?",
+    "MG patient with a UTI — can I give ciprofloxacin?",  # two covered conditions
+    "Smoker with schizophrenia — is varenicline safe or should I stick to NRT?",  # a comorbidity the drug's
+])                                                                                # guideline discusses
+def test_covered_conditions_and_comorbidities_are_answered(answer_service: AnswerService, question: str) -> None:
+    answer = answer_service.ask(question)
+    assert not answer.abstained, answer.abstention_reason
+    assert answer.trace.signals is not None and not (
+        answer.trace.signals.uncovered_conditions and not answer.trace.signals.covered_conditions)
