@@ -8,7 +8,7 @@ from ingest import Document
 from medcite.config import AnswerabilitySettings
 from service import Ask, QueryAnalyzer, Signals, Vocabulary, decide
 from service.understanding import detect_ask, detect_populations
-from service.vocabulary import DrugEntry, load_drug_table
+from service.vocabulary import DrugEntry, key_of, load_drug_table, stems_of
 
 DOCS = [
     Document(id="vte", title="Antithrombotic therapy for VTE disease", source="x",
@@ -112,3 +112,45 @@ def test_bundled_drug_table_is_well_formed() -> None:
             owners.setdefault(name.casefold(), set()).add(e.generic)
     shared = {n: g for n, g in owners.items() if len(g) > 1}
     assert not shared, f"names shared by two generics: {shared}"
+
+
+CLASS_DOCS = [
+    Document(id="htn-preg", title="Hypertension in pregnancy", source="x", topics=("hypertension in pregnancy",),
+             text="ACE inhibitors such as lisinopril should be stopped within 2 days of a confirmed pregnancy."),
+    Document(id="ra", title="Rheumatoid arthritis", source="x", topics=("rheumatoid arthritis",),
+             text="Adding a JAK inhibitor is conditionally recommended when methotrexate fails."),
+    Document(id="crohn", title="Crohn's disease", source="x", topics=("Crohn's disease",),
+             text="Anti-TNF therapy induces remission in moderate to severe disease."),
+]
+CLASS_DRUGS = [DrugEntry("lisinopril", brands=("Zestril",), classes=("ACE inhibitor",)),
+               DrugEntry("ramipril", brands=("Altace",), classes=("ACE inhibitor",)),
+               DrugEntry("upadacitinib", brands=("Rinvoq",), classes=("JAK inhibitor",)),
+               DrugEntry("sitagliptin", brands=("Januvia",), classes=("DPP-4 inhibitor",))]
+
+
+@pytest.fixture(scope="module")
+def class_analyzer() -> QueryAnalyzer:
+    return QueryAnalyzer(Vocabulary(CLASS_DOCS, CLASS_DRUGS, []), AnswerabilitySettings())
+
+
+def test_a_drug_the_corpus_never_names_is_a_subject_through_its_class(class_analyzer: QueryAnalyzer) -> None:
+    analysis = class_analyzer.analyze("Is Altace safe in pregnancy?")
+    assert [m.term.name for m in analysis.subjects] == ["ramipril"] and not analysis.unknown
+    term = analysis.subjects[0].term
+    assert not term.docs and key_of("ACE inhibitor") in term.related  # mapped to its class
+    assert term.about(stems_of("ACE inhibitors are stopped in pregnancy."), "elsewhere")  # class passages count
+    assert "ACE inhibitor" in analysis.retrieval_query  # the class's name is searched for
+    # The class must be discussed where the question's other subjects are, and it states no member's dose.
+    assert names(class_analyzer, "Rinvoq for rheumatoid arthritis?") == ["upadacitinib", "rheumatoid arthritis"]
+    crohn = class_analyzer.analyze("Is Rinvoq an option for Crohn's disease?")
+    assert [m.term.name for m in crohn.subjects] == ["Crohn's disease"]
+    assert [u.text for u in crohn.unknown] == ["Rinvoq"]
+    dose = class_analyzer.analyze("What is the dose of ramipril?")
+    assert not dose.subjects and [u.text for u in dose.unknown] == ["ramipril"]
+
+
+def test_a_drug_whose_class_the_corpus_never_discusses_stays_an_unknown_word(class_analyzer: QueryAnalyzer) -> None:
+    analysis = class_analyzer.analyze("Is Januvia safe in pregnancy?")
+    assert analysis.subjects == ()
+    assert [u.text for u in analysis.unknown] == ["Januvia"]
+    assert "DPP-4 inhibitor" not in analysis.retrieval_query
