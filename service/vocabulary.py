@@ -209,7 +209,9 @@ class Vocabulary:
         # population check, not a question of coverage.
         self.conditions: dict[Key, Condition] = {}
         topic_keys = [key_of(t) for d in docs for t in (*d.topics, d.title)]
-        table = list(conditions if conditions is not None else load_condition_table())
+        # Only a corpus described by topics can say what it covers; research sets of bare passages (PubMedQA) do not.
+        described = any(d.topics for d in docs)
+        table = list(conditions if conditions is not None else load_condition_table()) if described else []
         covered_names: set[str] = set()
         for name, also in table:
             keys = [k for k in (key_of(x) for x in (name, *also)) if k]
