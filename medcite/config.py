@@ -221,6 +221,38 @@ class ApiSettings(BaseModel):
         description="SQLAlchemy URL of the conversation store; unset uses index_dir/../conversations.db.",
     )
     cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Origins allowed to embed the widget.")
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, le=100_000_000, description="Largest accepted request body; larger ones get 413."
+    )
+
+
+class ReviewSettings(BaseModel):
+    """Medical review: API keys, failed-attempt limits, reuse of approved answers, feedback."""
+
+    auth_failure_limit: str = Field(
+        "10/minute",
+        description="Failed key attempts allowed per client address (limits notation, e.g. '10/minute'); "
+        "past it, 429 until the window moves on.",
+    )
+    feedback_limit: str = Field(
+        "30/minute", description="Feedback posts allowed per client address (limits notation)."
+    )
+    max_comment_chars: int = Field(2000, ge=0, le=20_000, description="Longest feedback comment.")
+    max_note_chars: int = Field(2000, ge=0, le=20_000, description="Longest reviewer note on a transition or edit.")
+    reuse_approved: bool = Field(
+        True, description="Serve the latest approved answer to the same normalised question and audience."
+    )
+
+    @field_validator("auth_failure_limit", "feedback_limit")
+    @classmethod
+    def _limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit like '10/minute': {exc}") from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -238,6 +270,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
 
     @model_validator(mode="after")
     def _apply_index_dir(self) -> Settings:

@@ -9,7 +9,12 @@ MedciteError
 ├── RetrievalError       a query cannot be run
 ├── CompositionError     an answer cannot be composed
 │   └── LLMError         the language model failed (timeout, error, refusal, unparsable reply)
-└── NotFoundError        an answer or conversation id is unknown
+├── NotFoundError        an answer or conversation id is unknown
+├── ConflictError        a change the current state does not allow (a review transition, an edit of an approved answer)
+└── AccessError          a request may not do this
+    ├── AuthenticationError   no key, or a wrong or revoked one
+    ├── PermissionDeniedError the key's role may not do this
+    └── RateLimitedError      too many failed attempts from one client address
 """
 
 from __future__ import annotations
@@ -53,3 +58,27 @@ class LLMError(CompositionError):
 
 class NotFoundError(MedciteError):
     """An answer or conversation id is unknown."""
+
+
+class ConflictError(MedciteError):
+    """The current state does not allow the change (e.g. a review transition that is not allowed)."""
+
+
+class AccessError(MedciteError):
+    """A request may not do what it asks."""
+
+
+class AuthenticationError(AccessError):
+    """No API key, or a wrong or revoked one."""
+
+
+class PermissionDeniedError(AccessError):
+    """The key's role may not do this."""
+
+
+class RateLimitedError(AccessError):
+    """Too many failed attempts from one client address."""
+
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

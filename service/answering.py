@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ingest import Index
 from medcite.config import Settings
@@ -20,10 +21,11 @@ from service.llm import LLMStatus, chat_model, check
 from service.models import Answer, Audience, Evidence, Filters, ReviewStatus, Trace
 from service.rerank import NLIScorer
 from service.retrieval import Catalog, HybridRetriever, Retrieved
-from service.texts import APPROVED, DISCLAIMERS, PENDING_REVIEW
+from service.texts import DISCLAIMERS, PENDING_REVIEW
 from service.understanding import Ask, QueryAnalysis, QueryAnalyzer, detect_ask
 from service.verify import Verifier
 from service.vocabulary import Vocabulary
+from service.workflow import ReviewWorkflow, replay
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +183,16 @@ class AnswerService:
 
         `earlier` are questions a client kept itself (the OpenAI chat API resends them); they are the conversation
         when no stored one is named. `create_conversation` opens `conversation_id` when it is not known yet.
-        Validation, retrieval and the gate run on the call, so bad input raises before any iteration."""
-        return self._answer(self._plan(question, conversation_id, audience, filters, earlier, create_conversation))
+        Validation, retrieval and the gate run on the call, so bad input raises before any iteration.
+        A first question without filters gets the latest approved answer to it, when there is one."""
+        first = not earlier and (filters is None or filters.empty) and (
+            not conversation_id or (create_conversation and not self.conversations.exists(conversation_id)))
+        if first and self.settings.review.reuse_approved:
+            reused = self.workflow.reuse(self.validate(question, filters), audience, conversation_id)
+            if reused is not None:
+                return replay(reused)
+        items = self._answer(self._plan(question, conversation_id, audience, filters, earlier, create_conversation))
+        return self.workflow.remember(items) if first else items
 
     def _plan(self, question: str, conversation_id: str | None, audience: Audience, filters: Filters | None,
               earlier: Sequence[str], create: bool) -> _Plan:
@@ -289,13 +299,18 @@ class AnswerService:
             return ""
         return doc.topics[0] if doc.topics else doc.title
 
-    def get(self, answer_id: str) -> Answer:
-        """A stored answer with its current review status."""
-        answer = self.conversations.get(answer_id)
-        answer.pending_review = APPROVED if answer.review_status is ReviewStatus.APPROVED else PENDING_REVIEW
-        return answer
+    @cached_property
+    def workflow(self) -> ReviewWorkflow:
+        """Review of the stored answers: transitions, edits, reuse, the re-ingest check."""
+        return ReviewWorkflow(self.conversations, verifier=self.verifier,
+                              max_note_chars=self.settings.review.max_note_chars,
+                              hashes=lambda: {d: h for d, (h, _) in self.index.store.document_hashes().items()})
 
-    def review(self, answer_id: str, status: ReviewStatus) -> Answer:
-        """Record a reviewer's decision on an answer."""
-        self.conversations.set_review(answer_id, status)
+    def get(self, answer_id: str) -> Answer:
+        """A stored answer with its current review status (approved ones name the reviewer and date)."""
+        return self.workflow.get(answer_id)
+
+    def review(self, answer_id: str, status: ReviewStatus, *, actor: str, note: str = "") -> Answer:
+        """Move an answer through review (ConflictError naming the allowed moves when refused)."""
+        self.workflow.transition(answer_id, status, actor=actor, note=note)
         return self.get(answer_id)

@@ -15,11 +15,13 @@ Audience = Literal["clinician", "patient"]
 
 
 class ReviewStatus(StrEnum):
-    """Human review states of an answer."""
+    """Human review states of an answer (the allowed moves between them are in service.review)."""
 
     SUBMITTED = "submitted"
     UNDER_REVIEW = "under_review"
     APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    RETRACTED = "retracted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,9 @@ class Answer:
     trace: Trace = field(default_factory=Trace)
     notes: list[str] = field(default_factory=list)  # e.g. the LLM fell back to the extractive composer
     verification: Verification | None = None  # generated answers only
+    reviewed_by: str = ""  # the reviewer who approved it (approved answers only)
+    reviewed_at: str = ""  # when, ISO 8601
+    reused_from: str = ""  # the approved answer this one was served from, instead of a new composition
 
     @property
     def summary(self) -> str:

@@ -16,8 +16,12 @@ from medcite.config import Settings, get_settings
 from medcite.errors import IndexStoreError
 from service.answering import AnswerService
 from service.api import errors
+from service.api.auth import Guard
+from service.api.body_limit import BodyLimit
 from service.api.openai_routes import router as openai_router
+from service.api.review_routes import router as review_router
 from service.api.routes import router
+from service.keys import KeyStore
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -40,6 +44,11 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
                 log.error("serving without an index: %s", exc)
                 app.state.unavailable = str(exc)
         running = app.state.service
+        app.state.guard = None
+        if running is not None:
+            # Keys live beside the answers; approvals of guidelines re-ingested since the last start fall back.
+            app.state.guard = Guard(KeyStore(running.conversations.engine), settings.review)
+            await run_in_threadpool(running.workflow.sweep)
         if running is not None and running.settings.llm.provider != "none" and running.settings.llm.startup_check:
             await run_in_threadpool(running.check_llm)
         yield
@@ -55,11 +64,13 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.api.cors_origins,
-        allow_methods=["GET", "POST", "PUT"],
+        allow_methods=["GET", "POST"],  # review moves and edits (PUT) are never allowed cross-origin
         allow_headers=["*"],
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     errors.install(app)
     app.include_router(router)
+    app.include_router(review_router)
     app.include_router(openai_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")

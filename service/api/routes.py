@@ -18,7 +18,6 @@ from service.api.schemas import (
     LLMOut,
     ProblemOut,
     ReadyOut,
-    ReviewIn,
     SentenceEventOut,
     sentence_piece,
 )
@@ -92,9 +91,3 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep) -> Respon
 async def get_answer(answer_id: str, service: ServiceDep) -> AnswerOut:
     """A stored answer, with its current review status."""
     return AnswerOut.from_answer(await run_in_threadpool(service.get, answer_id))
-
-
-@router.put("/v1/answers/{answer_id}/review", response_model=AnswerOut, tags=["answers"], responses=ERRORS)
-async def review_answer(answer_id: str, body: ReviewIn, service: ServiceDep) -> AnswerOut:
-    """Record a reviewer's decision (submitted → under_review → approved)."""
-    return AnswerOut.from_answer(await run_in_threadpool(service.review, answer_id, body.status))

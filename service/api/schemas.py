@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from service.compose import SentenceEvent
 from service.models import Answer, CitedSentence, Filters, Reference, ReviewStatus, Verification, with_markers
+
+
+def _unicode(value: str) -> str:
+    # A lone surrogate survives JSON parsing but not UTF-8 encoding (store lookups, error messages): refuse it here,
+    # without echoing the value.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate, which is not text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_unicode)]  # a str that is valid Unicode text
 
 
 class FiltersIn(BaseModel):
@@ -15,9 +28,11 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    issuer: list[str] = Field(default_factory=list, description="Issuers to allow, e.g. ['NICE', 'WHO'].")
-    specialty: list[str] = Field(default_factory=list, description="Specialties to allow, e.g. ['neurology'].")
-    topic: str = Field("", max_length=200, description="Substring of a guideline topic or title.")
+    issuer: list[Annotated[Text, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=50, description="Issuers to allow, e.g. ['NICE', 'WHO'].")
+    specialty: list[Annotated[Text, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=50, description="Specialties to allow, e.g. ['neurology'].")
+    topic: Text = Field("", max_length=200, description="Substring of a guideline topic or title.")
     year_from: int | None = Field(None, ge=1900, le=2100, description="Oldest guideline year.")
     year_to: int | None = Field(None, ge=1900, le=2100, description="Newest guideline year.")
     audience: Literal["clinician", "patient"] | None = Field(None, description="Only documents for this reader.")
@@ -45,16 +60,19 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., min_length=1, description="The question, in plain language.")
-    conversation_id: str | None = Field(None, description="Ties a follow-up to earlier turns.")
+    question: Text = Field(..., min_length=1, description="The question, in plain language.")
+    conversation_id: Text | None = Field(None, max_length=100, description="Ties a follow-up to earlier turns.")
     audience: Literal["clinician", "patient"] = Field("clinician", description="Who will read the answer.")
     filters: FiltersIn | None = None
 
 
 class ReviewIn(BaseModel):
-    """A reviewer's decision."""
+    """A reviewer's move of an answer to another review state."""
 
-    status: ReviewStatus
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReviewStatus = Field(description="The state to move to; only the workflow's moves are allowed.")
+    note: Text = Field("", max_length=20_000, description="Why; kept in the audit trail (review.max_note_chars).")
 
 
 class SentenceOut(BaseModel):
@@ -178,6 +196,9 @@ class AnswerOut(BaseModel):
     understanding: UnderstandingOut
     notes: list[str] = Field(default_factory=list, description="E.g. that the LLM failed and why.")
     verification: VerificationOut | None = Field(None, description="Generated answers: what the verifier found.")
+    reviewed_by: str = Field("", description="Approved answers: the reviewer (the key's name).")
+    reviewed_at: str = Field("", description="Approved answers: when they approved it (ISO 8601).")
+    reused_from: str = Field("", description="Set when this is the approved answer `reused_from`, served again.")
 
     @classmethod
     def from_answer(cls, a: Answer) -> AnswerOut:
@@ -211,6 +232,9 @@ class AnswerOut(BaseModel):
                 unknown=[w for w, _ in a.trace.signals.unknown] if a.trace.signals else []),
             notes=list(a.notes),
             verification=VerificationOut.from_verification(a.verification) if a.verification else None,
+            reviewed_by=a.reviewed_by,
+            reviewed_at=a.reviewed_at,
+            reused_from=a.reused_from,
         )
 
 
