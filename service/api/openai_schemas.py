@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from service.api.schemas import FiltersIn, ReferenceOut
+from service.api.schemas import FiltersIn, ReferenceOut, sentence_piece
 from service.compose import SentenceEvent
-from service.models import Answer, Reference, with_markers
+from service.models import Answer, Reference
 
 MODEL_ID = "medcite"
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -94,12 +94,8 @@ def reference_url(r: Reference) -> str:
 
 
 def sentence_markdown(e: SentenceEvent, headings: set[str]) -> str:
-    """A verified sentence as Markdown; the first key point under a heading brings the heading."""
-    if e.part == "summary":
-        return with_markers(e.sentence) + " "
-    head = "" if e.heading in headings else f"\n\n**{e.heading}**\n"
-    headings.add(e.heading)
-    return f"{head}- {with_markers(e.sentence)}\n"
+    """A verified sentence as Markdown; the first key point under a heading brings it in bold."""
+    return sentence_piece(e, headings, "**{}**")
 
 
 def tail_markdown(a: Answer) -> str:

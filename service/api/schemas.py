@@ -238,11 +238,12 @@ class AnswerOut(BaseModel):
         )
 
 
-def sentence_piece(e: SentenceEvent, headings: set[str]) -> str:
-    """A streamed sentence's display text; the first item under a heading brings the heading."""
+def sentence_piece(e: SentenceEvent, headings: set[str], heading: str = "{}") -> str:
+    """A streamed sentence's display text; the first item under a heading brings the heading (`heading` formats
+    it, e.g. "**{}**" for Markdown)."""
     if e.part == "summary":
         return with_markers(e.sentence) + " "
-    head = "" if e.heading in headings else f"\n\n{e.heading}\n"
+    head = "" if e.heading in headings else "\n\n" + heading.format(e.heading) + "\n"
     headings.add(e.heading)
     return f"{head}- {with_markers(e.sentence)}\n"
 
