@@ -208,7 +208,9 @@ class Vocabulary:
         # "X in pregnancy" is covered where X is: whether the guideline addresses that population is the gate's
         # population check, not a question of coverage.
         self.conditions: dict[Key, Condition] = {}
-        topic_keys = [key_of(t) for d in docs for t in (*d.topics, d.title)]
+        # Every contiguous run of every topic's words, so a spelling is looked up rather than searched for.
+        topic_runs = {key[i:j] for key in (key_of(t) for d in docs for t in (*d.topics, d.title))
+                      for i in range(len(key)) for j in range(i + 1, len(key) + 1)}
         # Only a corpus described by topics can say what it covers; research sets of bare passages (PubMedQA) do not.
         described = any(d.topics for d in docs)
         table = list(conditions if conditions is not None else load_condition_table()) if described else []
@@ -216,7 +218,7 @@ class Vocabulary:
         for name, also in table:
             keys = [k for k in (key_of(x) for x in (name, *also)) if k]
             if any((t := self.by_key.get(k)) is not None and t.topic_docs for k in keys) or any(
-                    mentions_any(topic, keys) for topic in topic_keys):
+                    k in topic_runs for k in keys):
                 covered_names.add(name.casefold())
         for name, also in table:
             base = _IN_POPULATION.sub("", name).casefold()
