@@ -93,6 +93,10 @@ class ComposeSettings(BaseModel):
     population_weight: float = Field(
         0.08, ge=0.0, le=1.0, description="Bonus for a sentence naming the population asked about (pregnancy...)."
     )
+    age_weight: float = Field(
+        0.1, ge=0.0, le=1.0, description="Bonus for a sentence whose age range holds the age the question states "
+        "(\"an 80 year old\" → \"75 and older\"), and as much off one stating only other ages.",
+    )
 
 
 ASK_NAMES = ("interaction", "comparison", "pregnancy", "time_window", "dose", "duration", "screening", "monitoring",
@@ -135,6 +139,10 @@ class AnswerabilitySettings(BaseModel):
     require_condition_coverage: bool = Field(
         True, description="Abstain when the question names a condition (service/data/conditions.yaml) that no "
         "guideline is about and no covered condition beside it.",
+    )
+    require_pairing: bool = Field(
+        True, description="Abstain when a drug is asked about for a condition and no retrieved passage on that "
+        "condition names the drug (or no passage naming the drug names the condition).",
     )
     require_population_evidence: bool = Field(
         True, description="A population in the question (pregnancy, children) must be addressed by on-topic evidence."

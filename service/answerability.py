@@ -73,6 +73,9 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
                        f"threshold {floor:.2f}).")
     if sig.uncovered_subjects:
         return False, f"The guideline corpus does not cover {' or '.join(sig.uncovered_subjects)}."
+    if t.require_pairing and sig.unpaired:
+        return False, (f"The guidelines on {' and '.join(sig.paired_with)} do not mention "
+                       f"{' or '.join(sig.unpaired)}.")
     about = f" on {sig.subject}" if sig.subject else ""
     top = max((w for _, w, _ in sig.words), default=0.0)
     key_missing = [word for word, w, found in sig.words if not found and top and w >= t.key_word_fraction * top]
@@ -94,6 +97,29 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
 def on_topic(stems: list[str], doc_id: str, subjects: tuple[Mention, ...]) -> bool:
     """A passage or sentence is about the subject when it names one, or its document is about one."""
     return any(m.term.about(stems, doc_id) for m in subjects)
+
+
+def unpaired_drugs(analysis: QueryAnalysis,
+                   passages: list[tuple[Evidence, list[str]]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Drugs asked about for a condition that no passage ties to it, and those conditions.
+
+    A passage ties a drug to a condition when it is about both: it names the drug (or its document is about
+    the drug) and names the condition (or its document is about the condition). Without such a passage an
+    answer would come from the drug's guideline on another disease, or the disease's guideline on other drugs.
+    A condition named only as the patient's background ("a pneumonia patient") needs no tie, though it may
+    be the one tied ("RA pt can't tolerate methotrexate because of nausea").
+    """
+    drugs = [m for m in analysis.subjects if m.term.kind == "drug"]
+    conditions = [c for c in analysis.conditions
+                  if c.covered and not any(c.text in d.text or d.text in c.text for d in drugs)]
+    if not drugs or all(c.context for c in conditions):
+        return (), ()
+    unpaired = tuple(dict.fromkeys(
+        d.text for d in drugs
+        if not any(d.term.about(st, e.document.id)
+                   and any(e.document.id in c.docs or mentions_any(st, c.keys) for c in conditions)
+                   for e, st in passages)))
+    return unpaired, (tuple(dict.fromkeys(c.text for c in conditions)) if unpaired else ())
 
 
 class AnswerabilityGate:
@@ -119,6 +145,7 @@ class AnswerabilityGate:
             m.text for m in subjects
             if m.term.kind != "drug_class" and not any(m.term.about(st, e.document.id) for e, st in passages)))
         kept = [(e, st) for e, st in passages if not subjects or on_topic(st, e.document.id, subjects)]
+        unpaired, paired_with = unpaired_drugs(analysis, kept)
         # Words the corpus never uses are judged by the unknown-subject rule, not here; common English words
         # ("old", "think") weigh nothing (see QueryAnalysis.weights).
         weights = {c: w for c, w in analysis.weights.items() if w > 0}
@@ -166,6 +193,8 @@ class AnswerabilityGate:
             subject_named=bool(subjects),
             uncovered_conditions=tuple(dict.fromkeys(c.text for c in analysis.conditions if not c.covered)),
             covered_conditions=tuple(dict.fromkeys(c.text for c in analysis.conditions if c.covered)),
+            unpaired=unpaired,
+            paired_with=paired_with,
         )
         ok, reason = decide(signals, s)
         return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from medcite.config import ComposeSettings
+from service.ages import age_fit, question_age
 from service.answerability import ASK_EVIDENCE
 from service.models import (
     Audience,
@@ -223,6 +224,7 @@ class ExtractiveComposer:
         # other drugs of the same guideline.
         only_drugs = bool(subjects) and all(m.term.kind == "drug" for m in subjects)
         clinical = bool(analysis and analysis.ask.value in _CLINICAL_ASKS)
+        age = question_age(question)
         for ev in evidence:
             meta_penalty = 0.0 if meta_ok or not _META_SECTION.search(ev.chunk.section) else 0.08
             sims = ev.sentence_vectors @ qv
@@ -271,6 +273,7 @@ class ExtractiveComposer:
                 score += s.lexical_weight * lexical + s.subject_weight * names_subject + s.ask_weight * answers
                 if populations and any(p.search(f"{ev.chunk.section} {text}") for p in populations):
                     score += s.population_weight
+                score += s.age_weight * age_fit(age, f"{ev.chunk.section}: {text}")
                 if analysis and ev.document.id in analysis.named_docs:
                     score += s.named_weight  # the guideline the question names ("per GINA 2018")
                 out.append(_Candidate(ev, i, text, ev.sentence_vectors[i], sim, score, answers_ask=answers,
@@ -320,6 +323,9 @@ class ExtractiveComposer:
         # answers: a clinician's answer leads with the guideline, a patient's with its plain-language companion.
         answering = [c for c in answering if c.evidence.document.audience == audience] or answering
         first = max(answering, key=lambda c: c.score + lexical_weight * c.lexical) if answering else None
+        if first is None:  # no kind of ask to answer: the best sentence leads
+            first = max((c for c in picked if c.subject_hits == most and not c.about_guideline), key=lead_score,
+                        default=None)
         if first is not None:
             lead.append(first)
             per_section[first.section] = 1

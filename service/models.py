@@ -156,6 +156,9 @@ class Signals:
     subject_named: bool = False  # the question named a subject the corpus's vocabulary knows
     uncovered_conditions: tuple[str, ...] = ()  # conditions (team table) named that no guideline is about
     covered_conditions: tuple[str, ...] = ()  # conditions named that a guideline is about
+    # Drugs named beside a condition that no on-topic passage connects to it ("propranolol for anxiety").
+    unpaired: tuple[str, ...] = ()
+    paired_with: tuple[str, ...] = ()  # the conditions those drugs were asked about
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
-from service.vocabulary import MAX_TERM_TOKENS, Term, Vocabulary, stem_all, zipf
+from service.vocabulary import MAX_TERM_TOKENS, Key, Term, Vocabulary, stem_all, zipf
 
 
 class Ask(StrEnum):
@@ -77,6 +77,7 @@ POPULATIONS: dict[str, re.Pattern[str]] = {p: re.compile(rf"{r}\b", re.IGNORECAS
     "older adults": r"\b(?:elderly|older (?:adults?|people|patients?|person)|geriatric|over (?:65|70|75|80))",
     "kidney disease": r"\b(?:kidney (?:disease|failure|impairment|function)|renal|ckd|egfr|dialysis)",
     "liver disease": r"\b(?:liver (?:disease|failure|impairment)|hepatic|cirrhosis)",
+    "men": r"\b(?:men|man|males?)",
 }.items()}
 
 # Words that carry no subject: function words, question words, generic care words.
@@ -100,6 +101,7 @@ candidate candidates eligible worth try trying fine hasn doesn isn wasn won don 
 weren can't ll ve re
 """
 STOP = frozenset(_STOP_WORDS.split())
+_PATIENT_WORDS = frozenset({"patient", "patients", "pt", "pts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,9 @@ class ConditionMention:
     text: str  # as typed
     name: str  # the table's name
     covered: bool
+    keys: frozenset[Key] = frozenset()  # the table's spellings of it, stemmed
+    docs: frozenset[str] = frozenset()  # documents about it (by topic or title)
+    context: bool = False  # named as the patient's background ("a pneumonia patient"), not as what is treated
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,5 +344,7 @@ class QueryAnalyzer:
             # and febrile seizures") is part of the drug's question; beside a procedure or test it is not
             # ("Lynch syndrome: colonoscopy when?" is about Lynch syndrome, which the screening guideline excludes).
             explained = self.vocabulary.condition_docs.get(condition.name, set()) & context
-            out.append(ConditionMention(text, condition.name, covered or bool(explained)))
+            background = end < len(typed) and typed[end][1] in _PATIENT_WORDS
+            out.append(ConditionMention(text, condition.name, covered or bool(explained), condition.keys,
+                                        condition.topic_docs, background))
         return tuple(out)

@@ -129,6 +129,8 @@ class Condition:
 
     name: str
     covered: bool
+    keys: frozenset[Key] = frozenset()  # every spelling of the table's entry
+    topic_docs: frozenset[str] = frozenset()  # documents whose topics or title name it
 
 
 def load_condition_table(text: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
@@ -209,8 +211,12 @@ class Vocabulary:
         # population check, not a question of coverage.
         self.conditions: dict[Key, Condition] = {}
         # Every contiguous run of every topic's words, so a spelling is looked up rather than searched for.
-        topic_runs = {key[i:j] for key in (key_of(t) for d in docs for t in (*d.topics, d.title))
-                      for i in range(len(key)) for j in range(i + 1, len(key) + 1)}
+        topic_runs: dict[Key, set[str]] = defaultdict(set)
+        for d in docs:
+            for key in (key_of(t) for t in (*d.topics, d.title)):
+                for i in range(len(key)):
+                    for j in range(i + 1, len(key) + 1):
+                        topic_runs[key[i:j]].add(d.id)
         # Only a corpus described by topics can say what it covers; research sets of bare passages (PubMedQA) do not.
         described = any(d.topics for d in docs)
         table = list(conditions if conditions is not None else load_condition_table()) if described else []
@@ -222,8 +228,11 @@ class Vocabulary:
                 covered_names.add(name.casefold())
         for name, also in table:
             base = _IN_POPULATION.sub("", name).casefold()
-            condition = Condition(name, name.casefold() in covered_names or base in covered_names)
-            for key in (k for k in (key_of(x) for x in (name, *also)) if k):
+            spellings = frozenset(k for k in (key_of(x) for x in (name, *also)) if k)
+            about = frozenset().union(*(topic_runs.get(k, set()) for k in spellings),
+                                      *((t.topic_docs if (t := self.by_key.get(k)) else set()) for k in spellings))
+            condition = Condition(name, name.casefold() in covered_names or base in covered_names, spellings, about)
+            for key in spellings:
                 self.conditions.setdefault(key, condition)
         # Which documents name each term: one pass over each document, keys looked up by their first word.
         by_first: dict[str, list[tuple[Key, Term]]] = defaultdict(list)

@@ -93,3 +93,28 @@ def test_covered_conditions_and_comorbidities_are_answered(answer_service: Answe
     assert not answer.abstained, answer.abstention_reason
     assert answer.trace.signals is not None and not (
         answer.trace.signals.uncovered_conditions and not answer.trace.signals.covered_conditions)
+
+
+@pytest.mark.parametrize(("question", "drug", "condition"), [
+    ("Does allopurinol help psoriasis?", "allopurinol", "psoriasis"),
+    ("Can amoxicillin treat gout?", "amoxicillin", "gout"),
+])
+def test_a_drug_no_passage_ties_to_the_asked_condition_abstains(
+        answer_service: AnswerService, question: str, drug: str, condition: str) -> None:
+    answer = answer_service.ask(question)
+    assert answer.abstained and not answer.references
+    assert drug in answer.abstention_reason and condition in answer.abstention_reason
+    assert answer.trace.signals is not None and answer.trace.signals.unpaired == (drug,)
+
+
+def test_a_drug_and_condition_one_passage_names_together_are_answered(answer_service: AnswerService) -> None:
+    # The hypothyroidism guideline says thyroid hormone is not for depression: that passage ties the two.
+    answer = answer_service.ask("Is levothyroxine useful for depression?")
+    assert not answer.abstained, answer.abstention_reason
+    assert "depression" in answer.summary.lower()
+
+
+def test_a_question_about_men_needs_evidence_about_men(answer_service: AnswerService) -> None:
+    # The corpus's osteoporosis guidelines are about postmenopausal women.
+    answer = answer_service.ask("What bisphosphonate should a 75-year-old man with osteoporosis take?")
+    assert answer.abstained and "men" in answer.abstention_reason

@@ -154,3 +154,14 @@ def test_a_drug_whose_class_the_corpus_never_discusses_stays_an_unknown_word(cla
     assert analysis.subjects == ()
     assert [u.text for u in analysis.unknown] == ["Januvia"]
     assert "DPP-4 inhibitor" not in analysis.retrieval_query
+
+
+def test_a_condition_named_as_the_patients_background_is_marked_as_context() -> None:
+    docs = [Document(id="cap", title="Community-acquired pneumonia", source="x", topics=("pneumonia",),
+                     text="Treat community-acquired pneumonia with amoxicillin.")]
+    analyzer = QueryAnalyzer(Vocabulary(docs, [], [], [("pneumonia", ())]), AnswerabilitySettings())
+    background = analyzer.analyze("Enoxaparin after discharge for a pneumonia patient?").conditions
+    treated = analyzer.analyze("Enoxaparin for pneumonia?").conditions
+    assert [(c.name, c.context) for c in background] == [("pneumonia", True)]
+    assert [(c.name, c.context) for c in treated] == [("pneumonia", False)]
+    assert treated[0].docs == frozenset({"cap"})
