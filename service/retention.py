@@ -22,13 +22,14 @@ class PurgeReport:
     cutoff: str
     conversations: int  # deleted outright
     answers: int  # deleted
-    kept: int  # approved answers kept; their conversations are closed (secret cleared) instead of deleted
+    kept: int  # approved answers (and originals of newer served copies) kept; their conversations are closed
     dry_run: bool
 
 
 def purge(engine: Engine, days: int, *, dry_run: bool = False, now: datetime | None = None) -> PurgeReport:
     """Delete conversations created more than `days` days ago, with their answers' rows and ratings; approved
-    original answers stay and their conversation can no longer be continued by anyone."""
+    original answers (and originals that newer served copies came from) stay, and their conversation can no
+    longer be continued by anyone."""
     if days < 1:
         raise InvalidInputError(f"days must be at least 1, not {days}")
     cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat(timespec="seconds")
@@ -38,8 +39,14 @@ def purge(engine: Engine, days: int, *, dry_run: bool = False, now: datetime | N
             select(AnswerRow.id, AnswerRow.conversation_id, AnswerRow.review_status, ReviewItemRow.reused_from)
             .outerjoin(ReviewItemRow, ReviewItemRow.answer_id == AnswerRow.id)
             .where(AnswerRow.conversation_id.in_(old))).all()
-        # A served copy is the reader's, not the reviewed original: it goes like any other answer.
+        # A served copy is the reader's, not the reviewed original: it goes like any other answer. An original
+        # that newer served copies were made of stays too (retracted since, say): the copies read its state.
         keep = {r.id for r in rows if r.review_status == ReviewStatus.APPROVED.value and not r.reused_from}
+        doomed = {r.id for r in rows} - keep
+        copies = session.execute(select(ReviewItemRow.answer_id, ReviewItemRow.reused_from)
+                                 .where(ReviewItemRow.reused_from.in_(select(AnswerRow.id).where(
+                                     AnswerRow.conversation_id.in_(old))))).all()
+        keep |= {c.reused_from for c in copies if c.answer_id not in doomed}
         gone = [r.id for r in rows if r.id not in keep]
         holding = {r.conversation_id for r in rows if r.id in keep}
         conversations = [c for c in session.scalars(old) if c not in holding]

@@ -153,20 +153,27 @@ def test_purge_deletes_old_conversations_but_keeps_approved_answers_and_the_trai
     _approve(workflow, approved_id)
     copy = workflow.reuse("What is NMOSD?", "clinician", None, secret="x")
     assert copy is not None
+    retracted_id, _ = _opened(store, "What is MOG antibody disease?", created_at=long_ago)
+    store.reviews.mark_reusable(retracted_id)
+    _approve(workflow, retracted_id)
+    newer_copy = workflow.reuse("What is MOG antibody disease?", "clinician", None, secret="y")
+    assert newer_copy is not None
+    workflow.transition(retracted_id, S.RETRACTED, actor="Dr Tester")  # its copy still reads its state
     workflow.transition(old_id, S.UNDER_REVIEW, actor="Dr Tester")
     store.reviews.add_feedback(old_id, Rating.HELPFUL, "thanks")
     recent_id, _ = _opened(store, "What is MOGAD?")
     trail = len(list(store.reviews.audit_all()))
 
     dry = purge(store.engine, 30, dry_run=True)
-    assert (dry.conversations, dry.answers, dry.kept, dry.dry_run) == (1, 1, 1, True)
+    assert (dry.conversations, dry.answers, dry.kept, dry.dry_run) == (1, 1, 2, True)
     store.get(old_id)  # nothing deleted yet
     done = purge(store.engine, 30)
-    assert (done.conversations, done.answers, done.kept) == (1, 1, 1)
+    assert (done.conversations, done.answers, done.kept) == (1, 1, 2)
     with pytest.raises(NotFoundError):
         store.get(old_id)
     assert store.exists(store.get(recent_id).conversation_id)
     assert store.get(approved_id).review_status is S.APPROVED and workflow.get(copy.id).reused_from == approved_id
+    assert workflow.get(newer_copy.id).review_status is S.RETRACTED
     assert not store.owned(store.get(approved_id).conversation_id, approved_secret)  # closed, not continuable
     assert store.reviews.feedback(old_id) == []
     assert len(list(store.reviews.audit_all())) == trail  # the audit trail is kept whole
