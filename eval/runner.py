@@ -198,13 +198,13 @@ class Runner:
     def evaluate(self, q: Question, set_name: str, system: str, service: AnswerService,
                  retriever: HybridRetriever, documents: dict[str, Document]) -> QuestionResult:
         """Ask one question, retrieve its ranking, and score everything measurable."""
-        conversation = None
+        conversation, secret = None, None
         for earlier in q.history:  # a follow-up: its conversation is asked first, in order
-            conversation = service.ask(earlier, conversation_id=conversation,
-                                       audience="patient" if q.audience == "patient" else "clinician"
-                                       ).conversation_id
+            opened = service.ask(earlier, conversation_id=conversation, conversation_secret=secret,
+                                 audience="patient" if q.audience == "patient" else "clinician")
+            conversation, secret = opened.conversation_id, secret or opened.conversation_secret
         t0 = time.perf_counter()
-        answer = service.ask(q.text, conversation_id=conversation,
+        answer = service.ask(q.text, conversation_id=conversation, conversation_secret=secret,
                              audience="patient" if q.audience == "patient" else "clinician")
         latency = (time.perf_counter() - t0) * 1000
         result = QuestionResult(

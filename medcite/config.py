@@ -232,6 +232,11 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(
         1_000_000, ge=1024, le=100_000_000, description="Largest accepted request body; larger ones get 413."
     )
+    max_turns: int = Field(50, ge=1, le=10_000, description="Most answers one conversation may hold; then 409.")
+    retention_days: int | None = Field(
+        None, ge=1, description="Default age in days for `medcite purge`, which deletes older conversations; "
+        "approved answers and the audit trail stay. Unset keeps everything.",
+    )
 
 
 class ReviewSettings(BaseModel):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent setup: virtualenv, CPU torch, medcite with dev extras, Chromium for widget tests (when root).
+# Idempotent setup: virtualenv, CPU torch, medcite with dev extras, Chromium for widget tests and PostgreSQL for
+# the database tests (both when root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -11,4 +12,9 @@ PY=${PYTHON:-python3}
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "setup: could not install chromium; widget browser tests will be skipped" >&2
+fi
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+    || echo "setup: could not install postgresql; PostgreSQL tests will be skipped (and fail under CI=true)" >&2
 fi

@@ -11,10 +11,10 @@ from functools import cached_property
 
 from ingest import Index
 from medcite.config import Settings
-from medcite.errors import InvalidInputError
+from medcite.errors import ConflictError, InvalidInputError
 from service.answerability import AnswerabilityGate, Verdict
 from service.compose import Composer, ComposeRequest, Composition, ExtractiveComposer, SentenceEvent
-from service.conversations import ConversationStore, new_id, now_iso
+from service.conversations import ConversationStore, new_id, new_secret, now_iso
 from service.followup import FollowUpRewriter, LLMRewriter, Rewriter, Turn
 from service.generate import LLMComposer, describe
 from service.llm import LLMStatus, chat_model, check
@@ -49,6 +49,7 @@ class _Plan:
     audience: Audience
     conversation_id: str
     new_conversation: bool
+    secret: str  # the new conversation's secret ('' when continuing one)
     history: list[Turn]
     analysis: QueryAnalysis
     retrieved: Retrieved
@@ -73,7 +74,8 @@ class AnswerService:
         self.index = index or Index.open(settings)
         self.catalog = retriever.catalog if retriever else Catalog(self.index)
         self.retriever = retriever or HybridRetriever(self.catalog, settings.retrieval)
-        self.conversations = conversations or ConversationStore(settings.conversations_url)
+        self.conversations = conversations or ConversationStore(settings.conversations_url,
+                                                                max_turns=settings.api.max_turns)
         topics = [t for d in self.catalog.documents.values() for t in (*d.topics, d.title)]
         self.vocabulary = Vocabulary(self.catalog.documents.values())
         self.analyzer = QueryAnalyzer(self.vocabulary, settings.answerability)
@@ -150,6 +152,20 @@ class AnswerService:
                 raise InvalidInputError("year_from is after year_to")
         return text
 
+    def normalise(self, filters: Filters | None) -> Filters | None:
+        """Filters with issuers and specialties in the catalog's spelling ("nice" → "NICE"): they are matched
+        case-insensitively here but exactly in the vector store, where another case would match nothing."""
+        if not filters:
+            return filters
+        docs = self.catalog.documents.values()
+
+        def spelled(wanted: tuple[str, ...], known: set[str]) -> tuple[str, ...]:
+            by_fold = {k.casefold(): k for k in sorted(known) if k}
+            return tuple(dict.fromkeys(by_fold.get(w.casefold(), w) for w in wanted))
+
+        return dataclasses.replace(filters, issuers=spelled(filters.issuers, {d.issuer for d in docs}),
+                                   specialties=spelled(filters.specialties, {d.specialty for d in docs}))
+
     def ask(
         self,
         question: str,
@@ -159,11 +175,14 @@ class AnswerService:
         filters: Filters | None = None,
         earlier: Sequence[str] = (),
         create_conversation: bool = False,
+        conversation_secret: str | None = None,
     ) -> Answer:
-        """Answer a question (a follow-up when conversation_id names an earlier conversation)."""
+        """Answer a question (a follow-up when conversation_id names an earlier conversation and
+        conversation_secret is its secret)."""
         answer: Answer | None = None
         for item in self.ask_stream(question, conversation_id=conversation_id, audience=audience, filters=filters,
-                                    earlier=earlier, create_conversation=create_conversation):
+                                    earlier=earlier, create_conversation=create_conversation,
+                                    conversation_secret=conversation_secret):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None  # ask_stream always ends with the Answer
@@ -178,30 +197,41 @@ class AnswerService:
         filters: Filters | None = None,
         earlier: Sequence[str] = (),
         create_conversation: bool = False,
+        conversation_secret: str | None = None,
     ) -> Iterator[SentenceEvent | Answer]:
         """The answer's sentences as the composer finishes (and verifies) them, then the stored Answer.
 
         `earlier` are questions a client kept itself (the OpenAI chat API resends them); they are the conversation
-        when no stored one is named. `create_conversation` opens `conversation_id` when it is not known yet.
+        when no stored one is named. `create_conversation` opens `conversation_id` when it is not known yet, owned
+        by `conversation_secret`. A conversation opened here gets a new secret, returned once on the answer
+        (`conversation_secret`); continuing one needs it, and a wrong one is NotFoundError like an unknown id.
         Validation, retrieval and the gate run on the call, so bad input raises before any iteration.
         A first question without filters gets the latest approved answer to it, when there is one."""
-        first = not earlier and (filters is None or filters.empty) and (
-            not conversation_id or (create_conversation and not self.conversations.exists(conversation_id)))
+        filters = self.normalise(filters)
+        opening = not conversation_id or (create_conversation and not self.conversations.exists(conversation_id))
+        secret = (conversation_secret if create_conversation and conversation_secret else new_secret()) \
+            if opening else ""
+        first = not earlier and (filters is None or filters.empty) and opening
         if first and self.settings.review.reuse_approved:
-            reused = self.workflow.reuse(self.validate(question, filters), audience, conversation_id)
+            reused = self.workflow.reuse(self.validate(question, filters), audience, conversation_id, secret=secret)
             if reused is not None:
+                reused.conversation_secret = secret
                 return replay(reused)
-        items = self._answer(self._plan(question, conversation_id, audience, filters, earlier, create_conversation))
+        items = self._answer(self._plan(question, conversation_id, audience, filters, earlier,
+                                        None if opening else conversation_secret, secret))
         return self.workflow.remember(items) if first else items
 
     def _plan(self, question: str, conversation_id: str | None, audience: Audience, filters: Filters | None,
-              earlier: Sequence[str], create: bool) -> _Plan:
+              earlier: Sequence[str], owner: str | None, secret: str) -> _Plan:
         t0 = time.perf_counter()
         question = self.validate(question, filters)
         history: list[Turn] = []
-        if conversation_id and (not create or self.conversations.exists(conversation_id)):
+        if not secret and conversation_id:
             new_conversation = False
-            history = self.conversations.history(conversation_id)
+            history = self.conversations.history(conversation_id, owner)
+            if len(history) >= self.conversations.max_turns:
+                raise ConflictError(f"conversation {conversation_id} has reached its {self.conversations.max_turns}"
+                                    " turns; start a new conversation")
         else:
             new_conversation = True
             conversation_id = conversation_id or new_id()
@@ -220,8 +250,8 @@ class AnswerService:
                                             prefer=self.gate.subject_docs(analysis) | analysis.named_docs,
                                             prefer_boost=self.settings.answerability.subject_boost)
         verdict = self.gate.assess(analysis, retrieved.evidence, retrieved.query_vector)
-        return _Plan(question, query, audience, conversation_id, new_conversation, history, analysis, retrieved,
-                     verdict, t0, time.perf_counter())
+        return _Plan(question, query, audience, conversation_id, new_conversation, secret, history, analysis,
+                     retrieved, verdict, t0, time.perf_counter())
 
     def _answer(self, plan: _Plan) -> Iterator[SentenceEvent | Answer]:
         analysis, retrieved, verdict = plan.analysis, plan.retrieved, plan.verdict
@@ -279,7 +309,8 @@ class AnswerService:
         }
         topic = analysis.subject if analysis.subjects else self._topic(answer)
         topic = topic or (plan.history[-1].topic if plan.history else "")
-        self.conversations.save(answer, topic, new_conversation=plan.new_conversation)
+        self.conversations.save(answer, topic, new_conversation=plan.new_conversation, secret=plan.secret)
+        answer.conversation_secret = plan.secret
         answer.timings_ms["total"] = round((time.perf_counter() - plan.t0) * 1000, 2)
         yield answer
 

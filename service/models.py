@@ -204,6 +204,7 @@ class Answer:
     reviewed_by: str = ""  # the reviewer who approved it (approved answers only)
     reviewed_at: str = ""  # when, ISO 8601
     reused_from: str = ""  # the approved answer this one was served from, instead of a new composition
+    conversation_secret: str = ""  # only on the answer that opened its conversation; never stored
 
     @property
     def summary(self) -> str:

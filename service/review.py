@@ -4,7 +4,8 @@ Moves a reviewer may make (anything else is refused, naming the allowed ones):
     submitted → under_review (claim) → approved (approve) → retracted (retract) → submitted (resubmit)
     under_review → changes_requested (request changes) → under_review (claim) or submitted (resubmit)
 An approved answer whose cited guideline is re-ingested with changes falls back to submitted (action `stale`,
-recorded by medcite itself); no key can make that move.
+recorded by medcite itself); no key can make that move. An approved answer a reader rates unsafe goes back to
+under_review (action `flag`, actor `feedback`, the note quoting the comment).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TRANSITIONS: dict[ReviewStatus, tuple[ReviewStatus, ...]] = {
 }
 EDITABLE = frozenset(s for s in ReviewStatus if s is not S.APPROVED)  # approved text changes only after retraction
 SYSTEM_ACTOR = "medcite"
+FEEDBACK_ACTOR = "feedback"
 
 
 class Action(StrEnum):
@@ -37,6 +39,7 @@ class Action(StrEnum):
     TRANSITION = "transition"  # a reviewer moved the answer
     EDIT = "edit"  # a reviewer changed sentences (state unchanged)
     STALE = "stale"  # a cited guideline changed after approval: back to submitted
+    FLAG = "flag"  # a reader rated an approved answer unsafe: back to under_review
 
 
 class Rating(StrEnum):

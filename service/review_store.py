@@ -15,6 +15,7 @@ from medcite.errors import ConflictError, NotFoundError
 from service.models import Answer, ReviewStatus
 from service.review import (
     EDITABLE,
+    FEEDBACK_ACTOR,
     SYSTEM_ACTOR,
     Action,
     AuditEntry,
@@ -224,7 +225,8 @@ class ReviewStore:
                     for a, audience, n_rated, n_unsafe in rows]
 
     def add_feedback(self, answer_id: str, rating: Rating, comment: str) -> Feedback:
-        """Store a reader's rating (on a served copy it counts for the approved answer it came from)."""
+        """Store a reader's rating (on a served copy it counts for the approved answer it came from). An unsafe
+        rating of an approved answer sends it back to under_review, with the reason in its trail."""
         with Session(self._engine) as session, session.begin():
             _answer_row(session, answer_id)
             item = session.get(ReviewItemRow, answer_id)
@@ -232,6 +234,10 @@ class ReviewStore:
             row = FeedbackRow(answer_id=target, rating=rating.value, comment=comment, created_at=now_iso())
             session.add(row)
             session.flush()
+            if rating is Rating.UNSAFE:
+                said = f": {comment[:500]}" if comment else " (no comment)"
+                self._move(session, target, ReviewStatus.APPROVED, ReviewStatus.UNDER_REVIEW, FEEDBACK_ACTOR,
+                           Action.FLAG, f"a reader rated it unsafe (feedback {row.id}){said}")
             return Feedback(row.id, row.answer_id, rating, row.comment, row.created_at)
 
     def feedback(self, answer_id: str = "", rating: Rating | None = None, limit: int = 1000) -> list[Feedback]:

@@ -1,7 +1,8 @@
 """The database's tables (conversations, answers, reviews, audit, edits, feedback, API keys) and its engine.
 
-Everything lives in one SQLAlchemy database (`settings.conversations_url`). Tables are added, never altered, so
-a database written before a table existed gains it on the next start and keeps its data.
+Everything lives in one SQLAlchemy database (`settings.conversations_url`). The schema changes only through the
+Alembic revisions in `service/migrations/`, which the store applies at start (`service.migrate`); these classes
+mirror the head revision.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DDL, Boolean, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from service.migrate import upgrade
 
 
 class Base(DeclarativeBase):
@@ -23,10 +26,14 @@ class ConversationRow(Base):
     __tablename__ = "conversations"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     created_at: Mapped[str] = mapped_column(String(40))
+    # sha256 of the secret handed to the conversation's owner; '' (conversations from before secrets) opens to no one
+    secret_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class AnswerRow(Base):
     __tablename__ = "answers"
+    # Two posts into one conversation at once cannot both get the same turn.
+    __table_args__ = (Index("uq_answers_conversation_turn", "conversation_id", "turn", unique=True),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     turn: Mapped[int]
@@ -100,7 +107,8 @@ class FeedbackRow(Base):
 
 
 class KeyRow(Base):
-    """An API key: its public id, who holds it, its role and the argon2 hash of the whole key."""
+    """An API key: its public id, who holds it, its role, the argon2 hash of the whole key and (site keys) the
+    browser origins it answers."""
 
     __tablename__ = "api_keys"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -109,19 +117,10 @@ class KeyRow(Base):
     hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
     revoked_at: Mapped[str] = mapped_column(String(40), default="")
+    origins: Mapped[str] = mapped_column(Text, default="[]")  # site keys: JSON list of the origins they answer
 
 
-def _append_only(table: str) -> None:
-    # Defence in depth: the stores have no code that updates or deletes these rows, and SQLite refuses it too.
-    for verb in ("UPDATE", "DELETE"):
-        ddl = DDL(  # type: ignore[no-untyped-call]
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
-        event.listen(Base.metadata.tables[table], "after_create", ddl.execute_if(dialect="sqlite"))
-
-
-_append_only("audit_log")
-_append_only("answer_edits")
+APPEND_ONLY = ("audit_log", "answer_edits")  # never updated or deleted (triggers refuse it)
 
 
 def now_iso() -> str:
@@ -134,8 +133,8 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def open_engine(url: str) -> Engine:
-    """An engine on the database at url, with every table created."""
+def open_engine(url: str, *, migrate: bool = True) -> Engine:
+    """An engine on the database at url, upgraded to the newest schema unless `migrate` is False."""
     sqlite = url.startswith("sqlite")
     args: dict[str, Any] = {"check_same_thread": False} if sqlite else {}
     engine = create_engine(url, connect_args=args)
@@ -148,5 +147,6 @@ def open_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-    Base.metadata.create_all(engine)
+    if migrate:
+        upgrade(engine)
     return engine

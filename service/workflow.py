@@ -130,9 +130,11 @@ class ReviewWorkflow:
         """Check every approved answer against the index; returns how many fell back to submitted."""
         return sum(self._stale(item) for item in self.store.approved())
 
-    def reuse(self, question: str, audience: Audience, conversation_id: str | None) -> Answer | None:
+    def reuse(self, question: str, audience: Audience, conversation_id: str | None, *,
+              secret: str = "") -> Answer | None:
         """A copy of the latest approved answer to this normalised question and audience, stored as the first
-        turn of a new conversation; None when there is none (stale approvals fall back on the way)."""
+        turn of a new conversation owned by `secret`; None when there is none (stale approvals fall back on the
+        way)."""
         for item in self.store.approved(question_key(question), audience):
             if self._stale(item):
                 continue
@@ -141,7 +143,7 @@ class ReviewWorkflow:
                                        conversation_id=conversation_id or new_id(), created_at=now_iso(),
                                        timings_ms={}, review_status=ReviewStatus.APPROVED)
             self.conversations.save(copy, self.conversations.topic(item.answer_id), new_conversation=True,
-                                    reused_from=item.answer_id)
+                                    reused_from=item.answer_id, secret=secret)
             return self.get(copy.id)
         return None
 

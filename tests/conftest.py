@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +43,36 @@ def fixture_corpus(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "corpus"
     shutil.copytree(FIXTURES / "corpus", target)
     yield target
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """A real PostgreSQL server for the session (skipped without Debian's postgresql, failed under CI)."""
+    from tests.postgres import Cluster, binaries, unavailable
+
+    found = binaries()
+    if found is None:
+        unavailable("PostgreSQL binaries (initdb, pg_ctl) are not installed; run scripts/setup.sh as root")
+    assert found is not None
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable("the psycopg driver is not installed (pip install -e '.[dev]')")
+    cluster = Cluster(found)
+    try:
+        cluster.start()
+    except (RuntimeError, OSError, LookupError, subprocess.SubprocessError) as exc:
+        cluster.stop()
+        unavailable(f"PostgreSQL did not start: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, then a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'answers.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    url: str = cluster.new_database()
+    return url

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from medcite.cli import ingest_cmd, keys_cmd, review_cmd, service_cmd
+from medcite.cli import ingest_cmd, keys_cmd, purge_cmd, review_cmd, service_cmd
 from medcite.errors import MedciteError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ ingest_cmd.register(app)
 service_cmd.register(app)
 keys_cmd.register(app)
 review_cmd.register(app)
+purge_cmd.register(app)
 with contextlib.suppress(ModuleNotFoundError):  # eval's command group lands with the eval harness
     importlib.import_module("medcite.cli.eval_cmd").register(app)
 

@@ -10,14 +10,13 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
-from service.answering import AnswerService
 from service.api.deps import ServiceDep
 from service.api.openai_schemas import (
     MODEL_ID,
@@ -40,7 +39,7 @@ def models() -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "medcite"}]}
 
 
-def _ask_args(body: ChatRequest, service: AnswerService) -> dict[str, Any]:
+def _ask_args(body: ChatRequest, secret: str | None) -> dict[str, Any]:
     meta = body.metadata or ChatMetadata()
     args: dict[str, Any] = {
         "audience": meta.audience,
@@ -49,9 +48,13 @@ def _ask_args(body: ChatRequest, service: AnswerService) -> dict[str, Any]:
     }
     if body.medcite_conversation_id:
         args["conversation_id"] = body.medcite_conversation_id
+        args["conversation_secret"] = secret
     elif body.user:
-        # One stored conversation per end user; opened on their first question.
-        args["conversation_id"] = "user-" + hashlib.sha256(body.user.encode()).hexdigest()[:32]
+        # One stored conversation per end user, opened on their first question. `user` is the integrating
+        # server's own name for its user, so it is also what owns the conversation: its id alone opens nothing.
+        digest = hashlib.sha256(body.user.encode("utf-8", "surrogatepass")).hexdigest()
+        args["conversation_id"] = "user-" + digest[:32]
+        args["conversation_secret"] = hashlib.sha256(f"medcite-user-secret:{digest}".encode()).hexdigest()
         args["create_conversation"] = True
     return args
 
@@ -78,10 +81,14 @@ def _chunk(chunk_id: str, created: int, delta: dict[str, Any], finish: str | Non
 
 
 @router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}})
-async def chat_completions(body: ChatRequest, service: ServiceDep) -> Response:
+async def chat_completions(
+    body: ChatRequest, service: ServiceDep,
+    secret: Annotated[str | None, Header(alias="X-Conversation-Secret", max_length=200)] = None,
+) -> Response:
     """Answer the last user message; `stream: true` sends verified sentences as they are ready, and the final
-    chunk before `[DONE]` carries `citations`, `references` and the content's `annotations`."""
-    args = _ask_args(body, service)
+    chunk before `[DONE]` carries `citations`, `references` and the content's `annotations`.
+    `medcite_conversation_id` continues a stored conversation with its secret in `X-Conversation-Secret`."""
+    args = _ask_args(body, secret)
     created = int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(service.ask, body.question(), **args)

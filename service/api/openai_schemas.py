@@ -147,7 +147,8 @@ def citation_fields(a: Answer) -> dict[str, Any]:
         "references": [ReferenceOut.from_reference(r).model_dump(mode="json") for r in a.references],
         "medcite": {"answer_id": a.id, "conversation_id": a.conversation_id, "abstained": a.abstained,
                     "review_status": a.review_status.value, "composer": a.composer, "audience": a.audience,
-                    "rewritten_query": a.query},
+                    "rewritten_query": a.query,
+                    **({"conversation_secret": a.conversation_secret} if a.conversation_secret else {})},
     }
 
 

@@ -59,7 +59,8 @@ async def answer_audit(answer_id: str, who: StaffDep, service: ServiceDep) -> li
 async def post_feedback(answer_id: str, body: FeedbackIn, request: Request, guard: GuardDep,
                         service: ServiceDep) -> FeedbackOut:
     """Rate an answer: helpful, not_helpful or unsafe, with an optional comment (no key needed). Unsafe ratings
-    flag the answer in the review queue."""
+    flag the answer in the review queue and send an approved answer back to under_review. Posts are limited per
+    client address (429)."""
     guard.count_feedback(client_address(request))
     limit = service.settings.review.max_comment_chars
     if len(body.comment) > limit:

@@ -38,7 +38,8 @@ class AuditEntryOut(BaseModel):
     answer_id: str
     at: str = Field(description="ISO 8601, UTC.")
     actor: str = Field(description="The key's name (CLI: --as); `medcite` for automatic fall-backs.")
-    action: str = Field(description="transition, edit, or stale (a cited guideline changed after approval).")
+    action: str = Field(description="transition, edit, stale (a cited guideline changed after approval) or "
+                        "flag (a reader rated an approved answer unsafe).")
     from_status: ReviewStatus
     to_status: ReviewStatus
     note: str

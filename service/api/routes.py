@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
@@ -24,7 +25,10 @@ from service.api.schemas import (
 from service.models import Answer
 
 router = APIRouter()
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 422, 503)}
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 409, 422, 503)}
+SecretHeader = Annotated[str | None, Header(
+    alias="X-Conversation-Secret", max_length=200,
+    description="The `conversation_secret` of the conversation's first answer; needed to continue it.")]
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["ops"])
@@ -58,19 +62,22 @@ async def readyz(request: Request) -> Response:
         200: {"content": {"text/event-stream": {}}, "description": "The answer, or its SSE stream."},
     },
 )
-async def ask(body: AskRequest, request: Request, service: ServiceDep) -> Response:
+async def ask(body: AskRequest, request: Request, service: ServiceDep, secret: SecretHeader = None) -> Response:
     """Answer a question. With `Accept: text/event-stream` the answer streams sentence by sentence, each verified
     before it is sent: `references` (the references a sentence cites first), `sentence` (the sentence with its
-    reference numbers), `delta` (its display text), and finally `done` with the whole answer."""
+    reference numbers), `delta` (its display text), and finally `done` with the whole answer.
+
+    The answer that opens a conversation carries `conversation_secret`; a follow-up (`conversation_id`) must
+    send it in `X-Conversation-Secret`, or gets the 404 of an unknown conversation."""
     filters = body.filters.to_domain() if body.filters else None
     stream = "text/event-stream" in request.headers.get("accept", "")
     if not stream:
         answer = await run_in_threadpool(service.ask, body.question, conversation_id=body.conversation_id,
-                                         audience=body.audience, filters=filters)
+                                         audience=body.audience, filters=filters, conversation_secret=secret)
         return JSONResponse(content=AnswerOut.from_answer(answer).model_dump(mode="json"))
     # Bad input raises here, before the stream starts, so it still gets its 4xx.
     items = await run_in_threadpool(service.ask_stream, body.question, conversation_id=body.conversation_id,
-                                    audience=body.audience, filters=filters)
+                                    audience=body.audience, filters=filters, conversation_secret=secret)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         headings: set[str] = set()

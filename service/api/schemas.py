@@ -199,6 +199,9 @@ class AnswerOut(BaseModel):
     reviewed_by: str = Field("", description="Approved answers: the reviewer (the key's name).")
     reviewed_at: str = Field("", description="Approved answers: when they approved it (ISO 8601).")
     reused_from: str = Field("", description="Set when this is the approved answer `reused_from`, served again.")
+    conversation_secret: str | None = Field(
+        None, description="Only on the answer that opened the conversation: send it as `X-Conversation-Secret` "
+        "to continue the conversation. It is shown once and stored only as a hash.")
 
     @classmethod
     def from_answer(cls, a: Answer) -> AnswerOut:
@@ -235,6 +238,7 @@ class AnswerOut(BaseModel):
             reviewed_by=a.reviewed_by,
             reviewed_at=a.reviewed_at,
             reused_from=a.reused_from,
+            conversation_secret=a.conversation_secret or None,
         )
 
 

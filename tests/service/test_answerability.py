@@ -34,7 +34,8 @@ def test_duration_question_leads_with_the_duration_asked_for(answer_service: Ans
 
 def test_follow_up_stays_on_the_conversation_subject(answer_service: AnswerService) -> None:
     first = answer_service.ask("How long should anticoagulation continue after a provoked deep vein thrombosis?")
-    follow = answer_service.ask("What about in pregnancy?", conversation_id=first.conversation_id)
+    follow = answer_service.ask("What about in pregnancy?", conversation_id=first.conversation_id,
+                                conversation_secret=first.conversation_secret)
     assert "deep vein thrombosis" in follow.query
     assert follow.trace.populations == ("pregnancy",)
     if follow.abstained:  # the VTE digest does not address pregnancy: say so about DVT, not about another topic

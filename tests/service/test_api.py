@@ -70,6 +70,7 @@ def test_follow_up_in_the_same_conversation_stays_on_topic(client: httpx.Client)
     follow = client.post(
         "/v1/answers",
         json={"question": "what about during pregnancy?", "conversation_id": first["conversation_id"]},
+        headers={"X-Conversation-Secret": first["conversation_secret"]},
     )
     assert follow.status_code == 200, follow.text
     answer = follow.json()

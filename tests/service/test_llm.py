@@ -213,7 +213,8 @@ def test_followups_are_rewritten_by_the_llm(openai_llm: Harness) -> None:
                                              if "standalone" in json.dumps(body) else openai_llm.respond(body))
     try:
         res = httpx.post(f"{openai_llm.url}/v1/answers", timeout=60,
-                         json={"question": "and during pregnancy?", "conversation_id": first["conversation_id"]})
+                         json={"question": "and during pregnancy?", "conversation_id": first["conversation_id"]},
+                         headers={"X-Conversation-Secret": first["conversation_secret"]})
     finally:
         openai_llm.llm.responder = openai_llm.respond
     assert res.json()["rewritten_query"] == "What is the treatment of NMOSD in pregnancy?"

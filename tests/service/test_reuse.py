@@ -75,7 +75,9 @@ def test_approved_answers_are_reused_until_a_cited_guideline_changes(small: Smal
     day = reused["reviewed_at"][:10]
     assert reused["last_updated"] == day and day in reused["pending_review"]
     assert reused["conversation_id"] != first["conversation_id"]  # the asker gets a conversation of their own
-    follow = rv.ask("what about during pregnancy?", conversation_id=reused["conversation_id"])
+    assert reused["conversation_secret"] and reused["conversation_secret"] != first["conversation_secret"]
+    follow = rv.ask("what about during pregnancy?", conversation_id=reused["conversation_id"],
+                    secret=reused["conversation_secret"])
     assert not follow["reused_from"] and "neuromyelitis" in follow["rewritten_query"].lower()
     with rv.client() as http:
         assert http.get(f"/v1/answers/{reused['id']}").json()["reused_from"] == first["id"]
@@ -85,11 +87,15 @@ def test_approved_answers_are_reused_until_a_cited_guideline_changes(small: Smal
         assert refused.status_code == 409 and first["id"] in refused.json()["detail"]
         queued = {q["id"]: q for q in http.get("/v1/reviews").json()}
         assert reused["id"] not in queued and queued[first["id"]]["unsafe"] == 1  # the copy's rating counts
+        # ... and sends the approved original back to review, until a reviewer approves it again.
+        assert queued[first["id"]]["review_status"] == "under_review"
+        assert http.put(f"/v1/answers/{first['id']}/review", json={"status": "approved"}).status_code == 200
 
     # Another audience, a filter or a follow-up is not the same question.
     assert not rv.ask(audience="patient")["reused_from"]
     assert not rv.ask(filters={"specialty": ["neurology"]})["reused_from"]
-    assert not rv.ask(QUESTION, conversation_id=first["conversation_id"])["reused_from"]
+    assert not rv.ask(QUESTION, conversation_id=first["conversation_id"],
+                      secret=first["conversation_secret"])["reused_from"]
     with rv.client() as http:
         events = sse_events(http, "/v1/answers", {"question": QUESTION})
     kinds = [k for k, _ in events]
