@@ -100,7 +100,8 @@ class FeedbackRow(Base):
 
 
 class KeyRow(Base):
-    """An API key: its public id, who holds it, its role and the argon2 hash of the whole key."""
+    """An API key: its public id, who holds it, its role, the argon2 hash of the whole key and (site keys) the
+    browser origins it answers."""
 
     __tablename__ = "api_keys"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -109,6 +110,7 @@ class KeyRow(Base):
     hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(String(40))
     revoked_at: Mapped[str] = mapped_column(String(40), default="")
+    origins: Mapped[str] = mapped_column(Text, default="[]")  # site keys: JSON list of the origins they answer
 
 
 def _append_only(table: str) -> None:

@@ -21,10 +21,12 @@ from service.api.schemas import (
     SentenceEventOut,
     sentence_piece,
 )
+from service.api.sites import AskerDep, ReaderDep
 from service.models import Answer
 
 router = APIRouter()
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 422, 503)}
+SITE_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (401, 403, 429)}
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["ops"])
@@ -55,13 +57,15 @@ async def readyz(request: Request) -> Response:
     tags=["answers"],
     responses={
         **ERRORS,
+        **SITE_ERRORS,
         200: {"content": {"text/event-stream": {}}, "description": "The answer, or its SSE stream."},
     },
 )
-async def ask(body: AskRequest, request: Request, service: ServiceDep) -> Response:
+async def ask(body: AskRequest, request: Request, service: ServiceDep, _: AskerDep) -> Response:
     """Answer a question. With `Accept: text/event-stream` the answer streams sentence by sentence, each verified
     before it is sent: `references` (the references a sentence cites first), `sentence` (the sentence with its
-    reference numbers), `delta` (its display text), and finally `done` with the whole answer."""
+    reference numbers), `delta` (its display text), and finally `done` with the whole answer. A site key
+    (`Authorization: Bearer`) is answered only from the origins it lists; 429 past the question limits."""
     filters = body.filters.to_domain() if body.filters else None
     stream = "text/event-stream" in request.headers.get("accept", "")
     if not stream:
@@ -87,7 +91,8 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep) -> Respon
     return EventSourceResponse(events())
 
 
-@router.get("/v1/answers/{answer_id}", response_model=AnswerOut, tags=["answers"], responses=ERRORS)
-async def get_answer(answer_id: str, service: ServiceDep) -> AnswerOut:
+@router.get("/v1/answers/{answer_id}", response_model=AnswerOut, tags=["answers"],
+            responses={**ERRORS, **SITE_ERRORS})
+async def get_answer(answer_id: str, service: ServiceDep, _: ReaderDep) -> AnswerOut:
     """A stored answer, with its current review status."""
     return AnswerOut.from_answer(await run_in_threadpool(service.get, answer_id))
