@@ -56,7 +56,8 @@
     ".mc-highlight{background:#e8f1fb;outline:2px solid #0b5cad}",
     ".mc-toggle,.mc-topic{font:inherit;font-size:.88em;border:1px solid #b8bfcc;border-radius:14px;",
     "background:#f6f7f9;padding:2px 10px;margin:3px 4px 0 0;cursor:pointer}",
-    ".mc-passage{margin:4px 0 6px 10px;color:#3d4452;font-size:.9em;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".mc-passage blockquote{margin:4px 0 6px 10px;color:#3d4452;font-size:.9em;white-space:pre-wrap;",
+    "overflow-wrap:anywhere}",
     ".mc-not-covered{background:#f3f4f7;padding:4px 10px 8px;border-radius:6px}",
     ".mc-form{display:flex;flex-direction:column;gap:6px;margin-top:10px}",
     ".mc-form label{font-weight:600}",
@@ -229,22 +230,25 @@
       : el("span", { text: r.title }));
     if (r.version) { li.appendChild(document.createTextNode(" (" + r.version + ")")); }
     if (r.superseded) { li.appendChild(el("em", { text: " Superseded by " + r.superseded_by + "." })); }
-    var uid = this.uid;
-    (r.spans || []).forEach(function (s, i) {
-      var id = uid + "-p-" + r.number + "-" + i;
-      var quote = el("blockquote", { "class": "mc-passage", id: id },
-        [el("strong", { text: s.section ? s.section + ": " : "" }), s.text]);
-      quote.hidden = true;
+    var spans = r.spans || [];
+    if (spans.length) {
+      var id = this.uid + "-p-" + r.number;
+      var label = spans.length === 1 ? "passage" : spans.length + " passages";
+      var quotes = el("div", { "class": "mc-passage", id: id });
+      spans.forEach(function (s) {
+        quotes.appendChild(el("blockquote", {}, [el("strong", { text: s.section ? s.section + ": " : "" }), s.text]));
+      });
+      quotes.hidden = true;
       var button = el("button", { "class": "mc-toggle", type: "button", "aria-expanded": "false",
-        "aria-controls": id, text: "show passage" });
+        "aria-controls": id, text: "show " + label });
       button.addEventListener("click", function () {
-        quote.hidden = !quote.hidden;
-        button.setAttribute("aria-expanded", String(!quote.hidden));
-        button.textContent = quote.hidden ? "show passage" : "hide passage";
+        quotes.hidden = !quotes.hidden;
+        button.setAttribute("aria-expanded", String(!quotes.hidden));
+        button.textContent = (quotes.hidden ? "show " : "hide ") + label;
       });
       li.appendChild(el("div", {}, [button]));
-      li.appendChild(quote);
-    });
+      li.appendChild(quotes);
+    }
     this.refs[r.number] = li;
     this.refList.appendChild(li);
   };
@@ -256,7 +260,7 @@
     this.el.setAttribute("data-state", a.abstained ? "abstained" : "answered");
     this.el.removeAttribute("aria-busy");
     var after = function (node) { self.el.insertBefore(node, self.summary); };
-    after(el("p", { "class": "mc-badge", text: "Composed from clinical guidelines; checked by medical reviewers." }));
+    after(el("p", { "class": "mc-badge", text: "Composed from clinical guidelines; a medical reviewer checks each answer before approval." }));
     if (a.pending_review) { after(el("p", { "class": "mc-banner", role: "note", text: a.pending_review })); }
     var status = el("ol", { "class": "mc-status", "aria-label": "Review status" });
     STEPS.forEach(function (s) {

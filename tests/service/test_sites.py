@@ -174,7 +174,7 @@ def test_answer_page_renders_the_reference_layout(client: httpx.Client) -> None:
     assert page.status_code == 200 and page.headers["content-security-policy"]
     html = page.text
     for part in ("Review status", "Submitted", "Under review", "Approved", "Last updated", 'href="/editorial-policy"',
-                 "Professional medical disclaimer", "Have a follow-up question?", "show passage", 'id="ref-1"'):
+                 "Professional medical disclaimer", "Have a follow-up question?", "<summary>show ", 'id="ref-1"'):
         assert part in html, part
     assert 'aria-current="step">Submitted' in html and answer["pending_review"] in html
     assert html.index("From the guidelines") < html.index("References") < html.index("disclaimer")
