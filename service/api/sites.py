@@ -46,9 +46,12 @@ class SiteGate:
         """The origins CORS allows beyond the settings: every active site key's."""
         return self.keys.site_origins()
 
-    def check_origin(self, origin: str | None, own: str, principal: Principal | None) -> None:
-        """Refuse a site key used from an origin it does not list, and a keyless browser on a foreign origin."""
+    def check_origin(self, origin: str | None, own: str, principal: Principal | None, asking: bool) -> None:
+        """Refuse a site key used from an origin it does not list, and a keyless browser on a foreign origin.
+        Reading a stored answer without an Origin is public, key or none; asking with a site key needs an origin."""
         if principal is not None and principal.role is Role.SITE:
+            if origin is None and not asking:
+                return
             if origin is None or origin not in principal.origins:
                 where = f"the origin {origin}" if origin else "a request without an Origin header"
                 listed = "lists no origins, so it answers no one" if not principal.origins else "does not list it"
@@ -97,7 +100,7 @@ def caller(asking: bool) -> Callable[..., Principal | None]:
             if credentials is None:
                 raise AuthenticationError("the Authorization header must be `Bearer <key>`")
             principal = guard.authenticate(client, credentials.credentials)
-        gate.check_origin(request.headers.get("origin"), _own_origin(request), principal)
+        gate.check_origin(request.headers.get("origin"), _own_origin(request), principal, asking)
         if asking:
             gate.count_question(client, principal)
         return principal

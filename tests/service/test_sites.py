@@ -100,6 +100,10 @@ def test_a_site_key_answers_only_its_own_origins(client: httpx.Client, keys: dic
     assert "does not list it" in _refused(_ask(client, OTHER, keys["site"]))
     assert "without an Origin header" in _refused(_ask(client, None, keys["site"]))  # curl cannot borrow a site key
     assert "answers no one" in _refused(_ask(client, SITE, keys["empty"]))
+    answer_id = ok.json()["id"]
+    reading = {"Authorization": f"Bearer {keys['site']}"}
+    assert client.get(f"/v1/answers/{answer_id}", headers=reading).status_code == 200  # stored answers are public
+    assert "does not list it" in _refused(client.get(f"/v1/answers/{answer_id}", headers={**reading, "Origin": OTHER}))
     # an origin in the body is no origin: the schema refuses unknown fields, the header decides
     body = client.post("/v1/answers", json={"question": QUESTION, "origin": SITE},
                        headers={"Origin": OTHER, "Authorization": f"Bearer {keys['site']}"})
@@ -154,6 +158,9 @@ def test_pages_send_security_headers_and_no_inline_script(client: httpx.Client) 
     assert home.headers["x-content-type-options"] == "nosniff" and home.headers["referrer-policy"]
     assert "<script>alert" not in home.text and "&lt;script&gt;alert(1)" in home.text
     assert 'src="/widget.v1.js"' in home.text and "<script>" not in home.text  # every script has a src
+    followup = client.get("/", params={"q": "and in pregnancy?", "about": QUESTION, "audience": "patient"})
+    assert f"Follow-up to “{QUESTION}”" in followup.text and 'data-question="and in pregnancy?"' in followup.text
+    assert 'data-audience="patient"' in followup.text
     policy = client.get("/editorial-policy")
     assert policy.status_code == 200 and "audit trail" in policy.text and policy.headers["content-security-policy"]
 

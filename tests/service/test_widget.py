@@ -387,12 +387,12 @@ def test_a_hostile_corpus_document_runs_nothing(page: Any, hostile_url: str) -> 
     assert "<script>" in text or "<img" in text, text  # the markup arrives, and shows as text
     assert answer.locator("script, img, [onerror]").count() == 0
     assert answer.locator(".mc-references a").count() == 0  # a javascript: URL is no link
-    page.wait_for_timeout(300)  # let an injected onerror fire, were there one
+    page.wait_for_load_state("networkidle")  # an injected image would have failed to load by now
     assert page.evaluate("window.__pwned") is None and page.title() == "medcite: ask a clinical question"
     answer_id = answer.get_attribute("data-answer-id")
     page.goto(f"{hostile_url}/answers/{answer_id}")
     assert page.locator("main script, main img, [onerror]").count() == 0
     assert page.locator('a[href^="javascript"]').count() == 0
     assert "<script>" in page.locator("main").inner_text() or "<img" in page.locator("main").inner_text()
-    page.wait_for_timeout(300)
+    page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__pwned") is None and page.title().endswith("· medcite")
