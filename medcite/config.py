@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -228,7 +228,11 @@ class ApiSettings(BaseModel):
         None,
         description="SQLAlchemy URL of the conversation store; unset uses index_dir/../conversations.db.",
     )
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"], description="Origins allowed to embed the widget.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser without a site key, besides medcite's own; "
+        "site keys add their own origins (`medcite keys create --role site --origin ...`).",
+    )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, le=100_000_000, description="Largest accepted request body; larger ones get 413."
     )
@@ -237,6 +241,38 @@ class ApiSettings(BaseModel):
         None, ge=1, description="Default age in days for `medcite purge`, which deletes older conversations; "
         "approved answers and the audit trail stay. Unset keeps everything.",
     )
+    ask_limit_per_address: str = Field(
+        "120/minute", description="Questions allowed per client address (limits notation); past it, 429."
+    )
+    ask_limit_per_site: str = Field(
+        "1200/minute", description="Questions allowed per site key, over all its visitors (limits notation)."
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'"],
+        description="Who may frame medcite's pages (CSP frame-ancestors sources, e.g. https://intranet.example).",
+    )
+    editorial_policy_file: FilePath | None = Field(
+        None, description="Text file shown at /editorial-policy; unset shows the policy shipped with medcite."
+    )
+
+    @field_validator("ask_limit_per_address", "ask_limit_per_site")
+    @classmethod
+    def _ask_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit like '60/minute': {exc}") from None
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not v or any(c in v for c in ";, \t\n")]
+        if bad:
+            raise ValueError(f"frame_ancestors entries must be single CSP sources, got {bad}")
+        return value
 
 
 class ReviewSettings(BaseModel):

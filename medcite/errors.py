@@ -14,7 +14,8 @@ MedciteError
 └── AccessError          a request may not do this
     ├── AuthenticationError   no key, or a wrong or revoked one
     ├── PermissionDeniedError the key's role may not do this
-    └── RateLimitedError      too many failed attempts from one client address
+    │   └── OriginRefusedError    a browser origin the site key (or the settings) does not allow
+    └── RateLimitedError      too many requests (failed keys, questions) from one address or site
 """
 
 from __future__ import annotations
@@ -76,8 +77,12 @@ class PermissionDeniedError(AccessError):
     """The key's role may not do this."""
 
 
+class OriginRefusedError(PermissionDeniedError):
+    """The request's browser origin is not one its site key (or, without a key, the settings) allows."""
+
+
 class RateLimitedError(AccessError):
-    """Too many failed attempts from one client address."""
+    """Too many requests from one client address or site key."""
 
     def __init__(self, message: str, retry_after: int = 60) -> None:
         super().__init__(message)

@@ -8,11 +8,14 @@ same path and about the same time as a wrong secret.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -42,6 +45,7 @@ class Principal:
     key_id: str
     name: str
     role: Role
+    origins: tuple[str, ...] = ()  # site keys: the browser origins they answer; none answers no one
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class KeyInfo:
     role: Role
     created_at: str
     revoked_at: str = ""
+    origins: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -67,8 +72,26 @@ class NewKey:
     key: str
 
 
+def _origins(row: KeyRow) -> tuple[str, ...]:
+    return tuple(json.loads(row.origins or "[]"))
+
+
 def _info(row: KeyRow) -> KeyInfo:
-    return KeyInfo(row.id, row.name, Role(row.role), row.created_at, row.revoked_at or "")
+    return KeyInfo(row.id, row.name, Role(row.role), row.created_at, row.revoked_at or "", _origins(row))
+
+
+def parse_origin(value: str) -> str:
+    """A browser origin (`https://host[:port]`, as the `Origin` header spells it), or InvalidInputError."""
+    text = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises on a bad port
+    except ValueError:
+        parts, port = urlsplit(""), None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise InvalidInputError(f"{value!r} is not an origin; write it as https://host or https://host:port")
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port is not None else "")
 
 
 def parse_role(value: str) -> Role:
@@ -96,15 +119,19 @@ class KeyStore:
     def _dummy(self) -> str:
         return self._hasher.hash(secrets.token_urlsafe(32))
 
-    def create(self, role: Role, name: str) -> NewKey:
-        """A new key for `name`; names are unique among active keys (they are who the audit trail names)."""
+    def create(self, role: Role, name: str, origins: Sequence[str] = ()) -> NewKey:
+        """A new key for `name`; names are unique among active keys (they are who the audit trail names).
+        Only site keys take `origins`, the browser origins allowed to use them."""
         name = " ".join(name.split())
         if not name or len(name) > 200:
             raise InvalidInputError("a key's name must have 1 to 200 characters")
+        if origins and role is not Role.SITE:
+            raise InvalidInputError(f"only site keys take origins; a {role.value} key is not used from a browser")
+        allowed = list(dict.fromkeys(parse_origin(o) for o in origins))
         key_id = secrets.token_hex(8)
         key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
         row = KeyRow(id=key_id, name=name, role=role.value, hash=self._hasher.hash(key), created_at=now_iso(),
-                     revoked_at="")
+                     revoked_at="", origins=json.dumps(allowed))
         with Session(self._engine) as session, session.begin():
             taken = session.scalar(select(KeyRow.id).where(KeyRow.name == name, KeyRow.revoked_at == ""))
             if taken:
@@ -117,6 +144,13 @@ class KeyStore:
         """Every key, revoked ones included, oldest first."""
         with Session(self._engine) as session:
             return [_info(r) for r in session.scalars(select(KeyRow).order_by(KeyRow.created_at, KeyRow.id))]
+
+    def site_origins(self) -> set[str]:
+        """Every origin some active site key lists (the CORS allowlist's dynamic part)."""
+        with Session(self._engine) as session:
+            rows = session.scalars(select(KeyRow.origins).where(KeyRow.role == Role.SITE.value,
+                                                                KeyRow.revoked_at == ""))
+            return {origin for raw in rows for origin in json.loads(raw or "[]")}
 
     def revoke(self, name_or_id: str) -> KeyInfo:
         """Revoke the active key with this id or name; NotFoundError when there is none."""
@@ -146,4 +180,4 @@ class KeyStore:
             ok = self._hasher.verify(row.hash if row is not None and usable else self._dummy, key)
         if not (ok and usable and row is not None):
             raise AuthenticationError("invalid or revoked API key")
-        return Principal(row.id, row.name, Role(row.role))
+        return Principal(row.id, row.name, Role(row.role), _origins(row))

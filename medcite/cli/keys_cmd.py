@@ -33,14 +33,20 @@ def _store(index: IndexOption) -> KeyStore:
 def create(
     role: Annotated[str, typer.Option("--role", help="reviewer, admin or site.")],
     name: Annotated[str, typer.Option("--name", help="Who holds it; the audit trail names them by it.")],
+    origin: Annotated[list[str] | None, typer.Option(
+        "--origin", help="Site keys: a browser origin allowed to use it, e.g. https://intranet.example "
+        "(repeat for more; a site key without origins answers no one).")] = None,
     index: IndexOption = None,
 ) -> None:
     """Create a key and print it once (only its argon2 hash is stored)."""
     from service.keys import parse_role
 
-    new = _store(index).create(parse_role(role), name)
+    new = _store(index).create(parse_role(role), name, origin or ())
     typer.echo(f"created {new.info.role.value} key {new.info.name!r} (id {new.info.id}); "
                "store it now, it is not shown again:", err=True)
+    if new.info.role.value == "site" and not new.info.origins:
+        typer.echo("warning: this site key lists no origins, so it answers no one; create one with --origin",
+                   err=True)
     typer.echo(new.key)
 
 
@@ -54,11 +60,11 @@ def list_keys(
     if as_json:
         for k in infos:
             typer.echo(json.dumps({"id": k.id, "name": k.name, "role": k.role.value, "created_at": k.created_at,
-                                   "revoked_at": k.revoked_at}, ensure_ascii=False))
+                                   "revoked_at": k.revoked_at, "origins": list(k.origins)}, ensure_ascii=False))
         return
-    table = Table("id", "name", "role", "created", "revoked")
+    table = Table("id", "name", "role", "created", "revoked", "origins")
     for k in infos:
-        table.add_row(k.id, k.name, k.role.value, k.created_at, k.revoked_at or "-")
+        table.add_row(k.id, k.name, k.role.value, k.created_at, k.revoked_at or "-", " ".join(k.origins) or "-")
     Console(width=160).print(table)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from medcite.config import Settings, get_settings
@@ -19,8 +18,10 @@ from service.api import errors
 from service.api.auth import Guard
 from service.api.body_limit import BodyLimit
 from service.api.openai_routes import router as openai_router
+from service.api.pages import router as pages_router
 from service.api.review_routes import router as review_router
 from service.api.routes import router
+from service.api.sites import ALLOWED_HEADERS, SiteCORS, SiteGate
 from service.keys import KeyStore
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,12 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
                 log.error("serving without an index: %s", exc)
                 app.state.unavailable = str(exc)
         running = app.state.service
-        app.state.guard = None
+        app.state.guard = app.state.sites = None
         if running is not None:
             # Keys live beside the answers; approvals of guidelines re-ingested since the last start fall back.
-            app.state.guard = Guard(KeyStore(running.conversations.engine), settings.review)
+            keys = KeyStore(running.conversations.engine)
+            app.state.guard = Guard(keys, settings.review)
+            app.state.sites = SiteGate(keys, settings.api)
             await run_in_threadpool(running.workflow.sweep)
         if running is not None and running.settings.llm.provider != "none" and running.settings.llm.startup_check:
             await run_in_threadpool(running.check_llm)
@@ -61,17 +64,27 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         lifespan=lifespan,
         description="Guideline-cited clinical answers. Educational use; answers are pending human review.",
     )
+    app.state.settings = settings
+    app.state.sites = None
+
+    def site_origins() -> set[str]:
+        sites: SiteGate | None = app.state.sites
+        return sites.origins() if sites is not None else set()
+
     app.add_middleware(
-        CORSMiddleware,
+        SiteCORS,
+        dynamic=site_origins,
         allow_origins=settings.api.cors_origins,
         allow_methods=["GET", "POST"],  # review moves and edits (PUT) are never allowed cross-origin
-        allow_headers=["*"],
+        allow_headers=ALLOWED_HEADERS,
+        expose_headers=["Retry-After"],  # the widget tells readers when to come back
     )
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     errors.install(app)
     app.include_router(router)
     app.include_router(review_router)
     app.include_router(openai_router)
+    app.include_router(pages_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -14,11 +14,14 @@ from medcite.errors import (
     InvalidInputError,
     MedciteError,
     NotFoundError,
+    OriginRefusedError,
     PermissionDeniedError,
     RateLimitedError,
     RetrievalError,
 )
 from service.api.openai_schemas import openai_error
+
+REFUSED_HEADER = "x-medcite-origin-refused"  # tells the CORS middleware to send no CORS headers; never sent out
 
 _STATUS: list[tuple[type[MedciteError], int]] = [
     (InvalidInputError, 422),
@@ -38,6 +41,8 @@ def _headers(exc: MedciteError) -> dict[str, str]:
         return {"WWW-Authenticate": 'Bearer realm="medcite"'}
     if isinstance(exc, RateLimitedError):
         return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, OriginRefusedError):
+        return {REFUSED_HEADER: "1"}
     return {}
 
 

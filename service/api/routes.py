@@ -22,10 +22,12 @@ from service.api.schemas import (
     SentenceEventOut,
     sentence_piece,
 )
+from service.api.sites import AskerDep, ReaderDep
 from service.models import Answer
 
 router = APIRouter()
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 409, 422, 503)}
+SITE_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (401, 403, 429)}
 SecretHeader = Annotated[str | None, Header(
     alias="X-Conversation-Secret", max_length=200,
     description="The `conversation_secret` of the conversation's first answer; needed to continue it.")]
@@ -59,13 +61,16 @@ async def readyz(request: Request) -> Response:
     tags=["answers"],
     responses={
         **ERRORS,
+        **SITE_ERRORS,
         200: {"content": {"text/event-stream": {}}, "description": "The answer, or its SSE stream."},
     },
 )
-async def ask(body: AskRequest, request: Request, service: ServiceDep, secret: SecretHeader = None) -> Response:
+async def ask(body: AskRequest, request: Request, service: ServiceDep, _: AskerDep,
+              secret: SecretHeader = None) -> Response:
     """Answer a question. With `Accept: text/event-stream` the answer streams sentence by sentence, each verified
     before it is sent: `references` (the references a sentence cites first), `sentence` (the sentence with its
-    reference numbers), `delta` (its display text), and finally `done` with the whole answer.
+    reference numbers), `delta` (its display text), and finally `done` with the whole answer. A site key
+    (`Authorization: Bearer`) is answered only from the origins it lists; 429 past the question limits.
 
     The answer that opens a conversation carries `conversation_secret`; a follow-up (`conversation_id`) must
     send it in `X-Conversation-Secret`, or gets the 404 of an unknown conversation."""
@@ -94,7 +99,8 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep, secret: S
     return EventSourceResponse(events())
 
 
-@router.get("/v1/answers/{answer_id}", response_model=AnswerOut, tags=["answers"], responses=ERRORS)
-async def get_answer(answer_id: str, service: ServiceDep) -> AnswerOut:
+@router.get("/v1/answers/{answer_id}", response_model=AnswerOut, tags=["answers"],
+            responses={**ERRORS, **SITE_ERRORS})
+async def get_answer(answer_id: str, service: ServiceDep, _: ReaderDep) -> AnswerOut:
     """A stored answer, with its current review status."""
     return AnswerOut.from_answer(await run_in_threadpool(service.get, answer_id))
