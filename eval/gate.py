@@ -20,6 +20,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "min_term_coverage": tuple(round(0.3 + 0.1 * i, 2) for i in range(6)),
     "min_sentence_coverage": (0.4, 0.6, 0.8),
     "key_word_fraction": (0.6, 0.7, 0.8, 0.9, 1.01),
+    "min_ask_coverage": (0.0, 0.2, 0.3, 0.4, 0.5, 0.6),
+    "min_phrase_weight": (2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 99.0),
 }
 
 
@@ -64,7 +66,9 @@ def signals_of(raw: dict[str, Any]) -> Signals:
     data = dict(raw)
     data["unknown"] = tuple((str(w), float(z)) for w, z in data.get("unknown", ()))
     data["words"] = tuple((str(w), float(x), bool(f)) for w, x, f in data.get("words", ()))
-    for key in ("uncovered_subjects", "missing_words", "missing_populations"):
+    data["phrases"] = tuple((str(w), float(x), bool(f)) for w, x, f in data.get("phrases", ()))
+    for key in ("uncovered_subjects", "missing_words", "missing_populations", "unpaired", "paired_with",
+                "uncovered_conditions", "covered_conditions"):
         data[key] = tuple(data.get(key, ()))
     return Signals(**{k: v for k, v in data.items() if k in Signals.__dataclass_fields__})
 

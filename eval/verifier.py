@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest import Document, Embedder, load_paths
+from ingest import Document, Embedder, load_paths, split_sentences
 from medcite.config import VerifySettings
 from medcite.errors import CorpusError
 from service.verify import Check, Passage, Verifier, within_thresholds
@@ -89,9 +89,9 @@ def corpus_vocabulary(corpus: Path) -> Vocabulary:
 
 
 def _passage(pair: LabelledPair) -> Passage:
-    from sentencex import segment
-
-    return Passage(pair.doc_id, tuple(s.strip() for s in segment("en", pair.passage) if s.strip()))
+    """A labelled passage split into sentences as ingest splits production passages."""
+    text = pair.passage
+    return Passage(pair.doc_id, tuple(text[s.start:s.end] for s in split_sentences(text, 0, len(text))))
 
 
 def verify_pairs(verifier: Verifier, pairs: Sequence[LabelledPair]) -> list[Check]:

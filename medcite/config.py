@@ -127,6 +127,16 @@ class AnswerabilitySettings(BaseModel):
         description="A question word weighing at least this share of its heaviest word must occur in the on-topic "
         "passages (1.01 turns the rule off).",
     )
+    min_ask_coverage: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Asks that need evidence (require_ask_evidence) need one sentence answering the ask that covers "
+        "this share of the question's words (0 turns the rule off).",
+    )
+    min_phrase_weight: float = Field(
+        99.0, ge=0.0,
+        description="Two adjacent question words weighing at least this together must occur together in the on-topic "
+        "passages (\"knee replacement\"); 99 turns the rule off.",
+    )
     min_sentence_coverage: float = Field(
         0.4, ge=0.0, le=1.0,
         description="Interaction and comparison questions need one sentence covering this share of their words.",

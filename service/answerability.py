@@ -81,6 +81,9 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
     key_missing = [word for word, w, found in sig.words if not found and top and w >= t.key_word_fraction * top]
     if key_missing:
         return False, f"The guidelines found{about} do not address {', '.join(key_missing[:3])}."
+    lost = [phrase for phrase, w, found in sig.phrases if not found and w >= t.min_phrase_weight]
+    if lost:
+        return False, f"The guidelines found{about} do not address {', '.join(lost[:2])}."
     if sig.term_coverage < t.min_term_coverage:
         missing = ", ".join(sig.missing_words[:4]) or "the question's subject"
         return False, f"The guidelines found{about} do not address {missing}."
@@ -89,7 +92,7 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
     if sig.ask in t.require_ask_evidence:
         if sig.ask in (Ask.INTERACTION, Ask.COMPARISON) and sig.sentence_coverage < t.min_sentence_coverage:
             return False, f"The guidelines{about} do not address this {ASK_WORDS[Ask(sig.ask)]}."
-        if not sig.ask_answered:
+        if not sig.ask_answered or sig.ask_coverage < t.min_ask_coverage:
             return False, f"The guidelines{about} do not state the {ASK_WORDS[Ask(sig.ask)]} asked for."
     return True, ""
 
@@ -120,6 +123,23 @@ def unpaired_drugs(analysis: QueryAnalysis,
                    and any(e.document.id in c.docs or mentions_any(st, c.keys) for c in conditions)
                    for e, st in passages)))
     return unpaired, (tuple(dict.fromkeys(c.text for c in conditions)) if unpaired else ())
+
+
+def _together(stems: list[str], a: str, b: str, window: int = 3) -> bool:
+    """Both words within a few tokens of each other, in either order ("knee replacement", "replacement of knee")."""
+    at = [i for i, w in enumerate(stems) if w == a]
+    return any(stems[j] == b for i in at for j in range(max(0, i - window), min(len(stems), i + window + 1)))
+
+
+def phrase_signals(analysis: QueryAnalysis,
+                   passages: list[tuple[Evidence, list[str]]]) -> tuple[tuple[str, float, bool], ...]:
+    """Each pair of adjacent content words of the question, their summed weight, and whether a passage has both."""
+    out = []
+    for a, b in analysis.pairs:
+        found = any(_together(st, a, b) for _, st in passages)
+        text = f"{analysis.surface.get(a, a)} {analysis.surface.get(b, b)}"
+        out.append((text, round(analysis.weights.get(a, 0.0) + analysis.weights.get(b, 0.0), 3), found))
+    return tuple(out)
 
 
 class AnswerabilityGate:
@@ -163,6 +183,7 @@ class AnswerabilityGate:
         word_signals = tuple((analysis.surface.get(c, c), round(w, 3), c in anywhere) for c, w in weights.items())
         sentences = [(e, text) for e, _ in kept for text in e.chunk.sentence_texts()]
         best_sentence = 0.0
+        best_answering = 0.0
         answered = False
         cue = ASK_EVIDENCE.get(analysis.ask)
         populations = list(analysis.populations)
@@ -176,6 +197,7 @@ class AnswerabilityGate:
             best_sentence = max(best_sentence, share)
             if cue is None or cue.search(text):
                 answered = True
+                best_answering = max(best_answering, share)
             scope = f"{e.chunk.section} {text}"
             populations = [p for p in populations if not POPULATIONS[p].search(scope)]
         signals = Signals(
@@ -195,6 +217,8 @@ class AnswerabilityGate:
             covered_conditions=tuple(dict.fromkeys(c.text for c in analysis.conditions if c.covered)),
             unpaired=unpaired,
             paired_with=paired_with,
+            ask_coverage=round(best_answering, 4) if cue is not None else 1.0,
+            phrases=phrase_signals(analysis, kept),
         )
         ok, reason = decide(signals, s)
         return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

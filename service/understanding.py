@@ -147,6 +147,8 @@ class QueryAnalysis:
     expanded: tuple[str, ...] = ()  # words that shorthand and typo corrections stand for
     named_docs: frozenset[str] = frozenset()  # guidelines the question names by issuer and/or year
     conditions: tuple[ConditionMention, ...] = ()  # conditions of the team's table the question names
+    # Adjacent content words outside any subject ("knee replacement", "cord stimulator"), stemmed.
+    pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def retrieval_query(self) -> str:
@@ -318,7 +320,11 @@ class QueryAnalyzer:
         issuer_set: set[str] = set().union(*by_issuer)
         year_set: set[str] = set().union(*by_year)
         named_docs = (issuer_set & year_set) or issuer_set or year_set
-        return QueryAnalysis(question=question, ask=ask, subjects=tuple(mentions),
+        pairs = tuple(dict.fromkeys(
+            (stems[i], stems[i + 1]) for i in range(len(stems) - 1)
+            if not used[i] and not used[i + 1] and stems[i] != stems[i + 1]
+            and weights.get(stems[i], 0.0) > 0 and weights.get(stems[i + 1], 0.0) > 0))
+        return QueryAnalysis(question=question, ask=ask, subjects=tuple(mentions), pairs=pairs,
                              populations=detect_populations(question), unknown=tuple(unknown),
                              weights=weights, surface=surface, expanded=tuple(expanded),
                              named_docs=frozenset(named_docs), conditions=conditions)

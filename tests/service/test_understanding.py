@@ -165,3 +165,27 @@ def test_a_condition_named_as_the_patients_background_is_marked_as_context() -> 
     assert [(c.name, c.context) for c in background] == [("pneumonia", True)]
     assert [(c.name, c.context) for c in treated] == [("pneumonia", False)]
     assert treated[0].docs == frozenset({"cap"})
+
+
+def test_adjacent_question_words_must_occur_together_when_the_rule_is_on(analyzer: QueryAnalyzer) -> None:
+    from service.answerability import phrase_signals
+
+    analysis = analyzer.analyze("Is a provoked reaction to metronidazole likely?")
+    pair = next(p for p in analysis.pairs if "reaction" in p[1])
+    together = [(None, list(stems_of("A provoked reaction follows alcohol.")))]
+    apart = [(None, list(stems_of("Provoked DVT is treated for months, and alcohol causes a reaction.")))]
+    assert pair and phrase_signals(analysis, together)[0][2]  # type: ignore[arg-type]
+    phrases = phrase_signals(analysis, apart)  # type: ignore[arg-type]
+    text, weight, found = phrases[0]
+    assert text == "provoked reaction" and not found
+    sig = Signals(cosine=0.9, phrases=phrases)
+    assert decide(sig, AnswerabilitySettings())[0], "off by default (min_phrase_weight 99)"
+    verdict = decide(sig, AnswerabilitySettings(min_phrase_weight=weight))
+    assert not verdict[0] and "provoked reaction" in verdict[1]
+
+
+def test_the_ask_must_be_answered_by_a_sentence_covering_the_question_when_required() -> None:
+    t = AnswerabilitySettings(min_ask_coverage=0.5)
+    assert decide(Signals(cosine=0.9, ask="duration", ask_coverage=0.6), t)[0]
+    verdict = decide(Signals(cosine=0.9, ask="duration", ask_coverage=0.3, subject="DVT"), t)
+    assert not verdict[0] and "duration" in verdict[1]
