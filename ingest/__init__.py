@@ -5,10 +5,11 @@ from ingest.embedding import ChunkVectors, Embedder, SentenceTransformerEmbedder
 from ingest.index import Index, IndexStats
 from ingest.keyword import KeywordIndex
 from ingest.loaders import load_paths, parse_front_matter, record_to_document
-from ingest.models import Chunk, Document, IngestFailure, IngestReport, Span
+from ingest.models import Audience, Chunk, Document, IngestFailure, IngestReport, Span
 from ingest.pipeline import Progress, ingest_paths
 
 __all__ = [
+    "Audience",
     "Chunk",
     "ChunkVectors",
     "Document",

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from ingest import Audience as Audience  # defined once, with documents; re-exported for the service
 from ingest import Chunk, Document
-
-Audience = Literal["clinician", "patient"]
 
 
 class ReviewStatus(StrEnum):

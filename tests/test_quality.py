@@ -23,9 +23,10 @@ def test_public_names_are_pinned() -> None:
     import service
 
     assert set(ingest.__all__) == {
-        "Chunk", "ChunkVectors", "Document", "Embedder", "Index", "IndexStats", "IngestFailure", "IngestReport",
-        "KeywordIndex", "Progress", "SentenceTransformerEmbedder", "Span", "chunk_document", "ingest_paths",
-        "load_paths", "parse_front_matter", "record_to_document", "split_sentences", "word_count_tokens",
+        "Audience", "Chunk", "ChunkVectors", "Document", "Embedder", "Index", "IndexStats", "IngestFailure",
+        "IngestReport", "KeywordIndex", "Progress", "SentenceTransformerEmbedder", "Span", "chunk_document",
+        "ingest_paths", "load_paths", "parse_front_matter", "record_to_document", "split_sentences",
+        "word_count_tokens",
     }  # fmt: skip
     assert {"AnswerService", "Answer", "Filters", "HybridRetriever", "ExtractiveComposer", "AnswerabilityGate",
             "QueryAnalyzer", "Signals", "decide", "LLMComposer", "Verifier",

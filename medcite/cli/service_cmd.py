@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +13,7 @@ from rich.panel import Panel
 from medcite.cli.common import IndexOption, LLMOption, settings_for
 
 if TYPE_CHECKING:
-    from service.models import Answer
+    from service.models import Answer, Audience
 
 
 def register(app: typer.Typer) -> None:
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
 
         if audience not in ("clinician", "patient"):
             raise InvalidInputError(f"--audience must be clinician or patient, not {audience!r}")
-        reader: Literal["clinician", "patient"] = "patient" if audience == "patient" else "clinician"
+        reader: Audience = "patient" if audience == "patient" else "clinician"
         service = AnswerService(settings_for(index, llm))
         try:
             answer = service.ask(question, audience=reader)

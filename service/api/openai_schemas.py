@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.api.schemas import FiltersIn, ReferenceOut, sentence_piece
 from service.compose import SentenceEvent
-from service.models import Answer, Reference
+from service.models import Answer, Audience, Reference
 
 MODEL_ID = "medcite"
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -41,7 +41,7 @@ class ChatMetadata(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    audience: Literal["clinician", "patient"] = Field("clinician", description="Who will read the answer.")
+    audience: Audience = Field("clinician", description="Who will read the answer.")
     filters: FiltersIn | None = Field(None, description="As in POST /v1/answers; an object or a JSON string.")
 
     @field_validator("filters", mode="before")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +19,7 @@ from medcite.config import Settings
 from medcite.errors import NotFoundError
 from service.api.deps import ServiceDep
 from service.api.schemas import AnswerOut
+from service.models import Audience
 
 router = APIRouter(include_in_schema=False)
 SERVICE = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ def _page(request: Request, name: str, status: int = 200, **context: object) -> 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, q: str = Query("", max_length=2000), about: str = Query("", max_length=2000),
-         audience: Literal["clinician", "patient"] = "clinician") -> HTMLResponse:
+         audience: Audience = "clinician") -> HTMLResponse:
     """Ask through the inline widget; `q` asks at once (the answer page's follow-up box lands here)."""
     return _page(request, "home.html", question=q.strip(), about=about.strip(), audience=audience,
                  version=WIDGET_VERSION)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,7 +21,7 @@ from service.api.review_schemas import (
     TextEditIn,
 )
 from service.api.schemas import AnswerOut, ProblemOut, ReviewIn
-from service.models import ReviewStatus
+from service.models import Audience, ReviewStatus
 from service.review import QueueFilter, Rating
 
 router = APIRouter(tags=["review"])
@@ -77,7 +76,7 @@ async def review_queue(
     state: ReviewStatus | None = None,
     topic: str = Query("", max_length=200, description="Substring of the answer's topic."),
     guideline: str = Query("", max_length=200, description="A cited document id."),
-    audience: Literal["clinician", "patient"] | None = None,
+    audience: Audience | None = None,
     unsafe: bool = Query(False, description="Only answers a reader rated unsafe."),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),

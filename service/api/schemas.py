@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from service.compose import SentenceEvent
-from service.models import Answer, CitedSentence, Filters, Reference, ReviewStatus, Verification, with_markers
+from service.models import Answer, Audience, CitedSentence, Filters, Reference, ReviewStatus, Verification, with_markers
 
 
 def _unicode(value: str) -> str:
@@ -35,7 +35,7 @@ class FiltersIn(BaseModel):
     topic: Text = Field("", max_length=200, description="Substring of a guideline topic or title.")
     year_from: int | None = Field(None, ge=1900, le=2100, description="Oldest guideline year.")
     year_to: int | None = Field(None, ge=1900, le=2100, description="Newest guideline year.")
-    audience: Literal["clinician", "patient"] | None = Field(None, description="Only documents for this reader.")
+    audience: Audience | None = Field(None, description="Only documents for this reader.")
 
     @model_validator(mode="after")
     def _years(self) -> FiltersIn:
@@ -62,7 +62,7 @@ class AskRequest(BaseModel):
 
     question: Text = Field(..., min_length=1, description="The question, in plain language.")
     conversation_id: Text | None = Field(None, max_length=100, description="Ties a follow-up to earlier turns.")
-    audience: Literal["clinician", "patient"] = Field("clinician", description="Who will read the answer.")
+    audience: Audience = Field("clinician", description="Who will read the answer.")
     filters: FiltersIn | None = None
 
 
