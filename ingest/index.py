@@ -128,7 +128,9 @@ class Index:
         """Bring Chroma and the keyword index in step with the store; returns (vectors added, removed)."""
         fingerprint = self.store.fingerprint()
         added = removed = 0
-        if self.store.meta().get("chroma_fingerprint") != fingerprint:
+        # The count catches a vector store that is new (a fresh Chroma server or volume) though the marker matches.
+        if self.store.meta().get("chroma_fingerprint") != fingerprint or \
+                self.vectors.count() != self.store.count()[1]:
             wanted = set(self.store.chunk_ids())
             present = self.vectors.ids()
             extra = sorted(present - wanted)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -106,3 +107,22 @@ def test_an_unusable_index_folder_is_one_cli_line_naming_it_and_readyz_503(
         assert ready.status_code == 503 and named in ready.json()["detail"]
         asked = httpx.post(f"{live.url}/v1/answers", json={"question": QUESTION}, timeout=60)
         assert asked.status_code == 503 and asked.json()["detail"]
+
+
+@pytest.mark.slow
+def test_a_fresh_vector_store_is_refilled_from_the_chunk_store_by_the_next_ingest(
+        tmp_path: Path, fixture_corpus: Path) -> None:
+    index = tmp_path / "index"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+    def cli(*args: str) -> str:
+        res = subprocess.run([sys.executable, "-m", "medcite.cli", *args, "--index", str(index)], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        return res.stdout
+
+    cli("ingest", str(fixture_corpus))
+    shutil.rmtree(index / "chroma")  # as when compose points the image's index at a new Chroma server
+    cli("ingest", str(fixture_corpus))
+    stats = json.loads(cli("stats", "--json"))
+    assert stats["vectors"] == stats["chunks"] > 0
