@@ -112,6 +112,7 @@ class SentenceTransformerEmbedder:
             batch_size=self._settings.batch_size,
             convert_to_numpy=True,
             normalize_embeddings=True,
+            show_progress_bar=False,  # sentence-transformers shows one whenever logging is at INFO (the service's)
         )
         return _normalise(vectors)
 
@@ -130,7 +131,7 @@ class SentenceTransformerEmbedder:
             return []
         model = self._load()
         texts = [c.embed_text for c in chunks]
-        outputs = model.encode(texts, batch_size=self._settings.batch_size, output_value=None)
+        outputs = model.encode(texts, batch_size=self._settings.batch_size, output_value=None, show_progress_bar=False)
         encoded = model.tokenizer(
             texts, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
         )

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest import generations
 from ingest.embedding import Embedder, SentenceTransformerEmbedder
 from ingest.keyword import KeywordIndex
 from ingest.models import Document
@@ -60,13 +61,23 @@ class Index:
     """Opened index; `sync()` makes Chroma and the keyword index match the chunk store."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, store: ChunkStore, vectors: ChromaIndex
+        self, settings: Settings, embedder: Embedder, store: ChunkStore, vectors: ChromaIndex, *,
+        generation: str = "",
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.vectors = vectors
+        # The published generation this index reads ("" for the working store that ingest writes).
+        self.generation = generation
         self._keyword: KeywordIndex | None = None
+
+    @property
+    def keyword_dir(self) -> Path:
+        """Where the keyword index of this store lives."""
+        if self.generation:
+            return self.root / generations.FOLDER / self.generation / generations.KEYWORD
+        return self.root / "keyword"
 
     @property
     def root(self) -> Path:
@@ -75,9 +86,17 @@ class Index:
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> Index:
-        """Open (or with create=True, start) the index described by settings."""
+        """Open (or with create=True, start) the index described by settings.
+
+        Without create, the generation last published is opened (a snapshot no ingest writes to); with create, the
+        working store that ingest updates."""
         root = Path(settings.storage.index_dir)
         store_path = root / "store.sqlite"
+        generation = ""
+        if not create:
+            folder = generations.published(root)
+            if folder is not None:
+                store_path, generation = folder / generations.STORE, folder.name
         if not create and not store_path.exists():
             raise IndexMissingError(
                 f"no index at {root}; build it with `medcite ingest corpus --index {root}`"
@@ -94,7 +113,7 @@ class Index:
                 f"index has {meta['dim']}-dimensional vectors, the model gives {embedder.dim}"
             )
         vectors = ChromaIndex(make_client(settings), collection_name(spec), embedder)
-        return cls(settings, embedder, store, vectors)
+        return cls(settings, embedder, store, vectors, generation=generation)
 
     def close(self) -> None:
         """Release the store."""
@@ -109,7 +128,9 @@ class Index:
         """Bring Chroma and the keyword index in step with the store; returns (vectors added, removed)."""
         fingerprint = self.store.fingerprint()
         added = removed = 0
-        if self.store.meta().get("chroma_fingerprint") != fingerprint:
+        # The count catches a vector store that is new (a fresh Chroma server or volume) though the marker matches.
+        if self.store.meta().get("chroma_fingerprint") != fingerprint or \
+                self.vectors.count() != self.store.count()[1]:
             wanted = set(self.store.chunk_ids())
             present = self.vectors.ids()
             extra = sorted(present - wanted)
@@ -127,7 +148,9 @@ class Index:
                     self.vectors.upsert(items)
             added, removed = len(missing), len(extra)
             self.store.set_meta({"chroma_fingerprint": fingerprint, "chroma_collection": self.vectors.name})
-        self.keyword()
+        keyword = self.keyword()
+        if not self.generation:  # Chroma and the keywords are in step: services may now read this chunk set
+            generations.publish(self.root, self.store, keyword)
         return added, removed
 
     def keyword(self) -> KeywordIndex:
@@ -135,7 +158,7 @@ class Index:
         fingerprint = self.store.fingerprint()
         if self._keyword is not None and self._keyword.fingerprint == fingerprint:
             return self._keyword
-        folder = self.root / "keyword"
+        folder = self.keyword_dir
         loaded = KeywordIndex.load(folder, fingerprint)
         if loaded is None:
             pairs = [(c.id, c.embed_text) for c, _ in self.store.iter_chunks(with_vectors=False)]
@@ -156,7 +179,7 @@ class Index:
         docs = self.store.documents()
         n_docs, n_chunks = self.store.count()
         meta = self.store.meta()
-        folder = self.root / "keyword" / self.store.fingerprint()
+        folder = self.keyword_dir / self.store.fingerprint()
         return IndexStats(
             index_dir=str(self.root),
             model=meta.get("model", ""),

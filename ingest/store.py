@@ -64,14 +64,36 @@ class ChunkStore:
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and not {"meta", "documents", "chunks"} <= tables:
+                # Another program's database: creating our tables in it would change someone else's data.
+                raise IndexStoreError(f"index folder {path.parent}: {path.name} is not a medcite chunk store "
+                                      f"(it has tables {', '.join(sorted(tables)[:5])}); use another --index folder")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise IndexStoreError(f"index folder {path.parent}: {path.name} is corrupt or not a chunk store ({exc}); "
+                                  "rebuild it with `medcite ingest` into a new --index folder") from None
+        except IndexStoreError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         """Close the database."""
         with self._lock:
             self._db.close()
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole store at target (SQLite's online backup)."""
+        with self._lock:
+            copy = sqlite3.connect(target)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

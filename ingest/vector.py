@@ -13,7 +13,7 @@ import numpy as np
 from ingest.embedding import ChunkVectors, Embedder
 from ingest.models import Chunk, Document
 from medcite.config import EmbeddingSettings, Settings
-from medcite.errors import IndexStoreError, RetrievalError
+from medcite.errors import IndexStoreError, RetrievalError, VectorStoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,16 @@ class ChromaIndex:
     def __init__(self, client: Any, name: str, embedder: Embedder) -> None:
         self._client = client
         self.name = name
-        self.collection = client.get_or_create_collection(
-            name=name,
-            embedding_function=make_embedding_function(embedder),
-            configuration={"hnsw": {"space": "cosine"}},
-        )
-        self._batch = int(client.get_max_batch_size())
+        try:
+            self.collection = client.get_or_create_collection(
+                name=name,
+                embedding_function=make_embedding_function(embedder),
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            self._batch = int(client.get_max_batch_size())
+        except Exception as exc:  # an unreachable server raises its HTTP client's errors
+            raise VectorStoreUnavailableError(
+                f"the vector store (Chroma) cannot be reached ({type(exc).__name__}: {exc})") from None
 
     def upsert(self, items: Sequence[tuple[Chunk, ChunkVectors, Document]]) -> None:
         """Write vectors (ids are content hashes, so repeating an upsert changes nothing)."""
@@ -143,5 +147,9 @@ class ChromaIndex:
             )
         except ValueError as exc:
             raise RetrievalError(f"bad filter: {exc}") from None
+        except Exception as exc:  # chromadb raises its client's connection errors as they come
+            raise VectorStoreUnavailableError(
+                f"the vector store (Chroma) cannot be reached ({type(exc).__name__}: {exc}); try again shortly"
+            ) from None
         distances = res["distances"][0] if res.get("distances") else []
         return list(res["ids"][0]), [1.0 - float(d) for d in distances]

@@ -246,6 +246,14 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(
         1_000_000, ge=1024, le=100_000_000, description="Largest accepted request body; larger ones get 413."
     )
+    log_questions: bool = Field(
+        False, description="Put question text in the logs (off: logs name a request by its id, never its question)."
+    )
+    log_json: bool = Field(True, description="`medcite serve` logs one JSON object per line (false: plain text).")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes of `medcite serve`.")
+    shutdown_grace_s: float = Field(
+        30.0, ge=0.0, le=600.0, description="On SIGTERM, seconds in-flight answers and streams get to finish."
+    )
     max_turns: int = Field(50, ge=1, le=10_000, description="Most answers one conversation may hold; then 409.")
     retention_days: int | None = Field(
         None, ge=1, description="Default age in days for `medcite purge`, which deletes older conversations; "

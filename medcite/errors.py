@@ -4,7 +4,8 @@ MedciteError
 ├── CorpusError          a document cannot be read or parsed
 ├── IndexStoreError      the index is missing, corrupt or built with other settings
 │   ├── IndexMissingError
-│   └── IndexMismatchError
+│   ├── IndexMismatchError
+│   └── VectorStoreUnavailableError  the Chroma server cannot be reached (HTTP 503 with Retry-After)
 ├── InvalidInputError    a question or filter is not acceptable (empty, too long, unknown value)
 ├── RetrievalError       a query cannot be run
 ├── CompositionError     an answer cannot be composed
@@ -39,6 +40,12 @@ class IndexMissingError(IndexStoreError):
 
 class IndexMismatchError(IndexStoreError):
     """The index was built with another model or chunking."""
+
+
+class VectorStoreUnavailableError(IndexStoreError):
+    """The vector store (a Chroma server) cannot be reached; the request may be retried."""
+
+    retry_after = 5
 
 
 class InvalidInputError(MedciteError):

@@ -13,6 +13,7 @@ from rich.panel import Panel
 from medcite.cli.common import IndexOption, LLMOption, settings_for
 
 if TYPE_CHECKING:
+    from medcite.config import Settings
     from service.models import Answer, Audience
 
 
@@ -25,19 +26,30 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str | None, typer.Option(help="Bind address (default from settings).")] = None,
         port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
         llm: LLMOption = None,
+        workers: Annotated[int | None, typer.Option(min=1, max=64, help="Worker processes (default from settings).")]
+        = None,
     ) -> None:
-        """Run the HTTP API with uvicorn."""
+        """Run the HTTP API with uvicorn (several workers share the index folder and the database)."""
         import uvicorn
 
+        from medcite.logs import log_config
         from service.api import create_app
 
         settings = settings_for(index, llm)
-        uvicorn.run(
-            create_app(settings),
-            host=host or settings.api.host,
-            port=port or settings.api.port,
-            log_level="info",
-        )
+        count = workers or settings.api.workers
+        options = {
+            "host": host or settings.api.host,
+            "port": port or settings.api.port,
+            "log_config": log_config(json_lines=settings.api.log_json),
+            # uvicorn waits this long for open requests after SIGTERM; SSE streams get api.shutdown_grace_s of it.
+            "timeout_graceful_shutdown": int(settings.api.shutdown_grace_s) + 5,
+        }
+        if count == 1:
+            uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+            return
+        # Workers are new processes that build their own app from the environment, so the CLI's options go there.
+        _export(settings)
+        uvicorn.run("service.api.app:create_app_from_env", factory=True, workers=count, **options)  # type: ignore[arg-type]
 
     @app.command()
     def ask(
@@ -64,6 +76,26 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(AnswerOut.from_answer(answer).model_dump(mode="json"), indent=2, ensure_ascii=False))
             return
         _print(answer)
+
+
+def _export(settings: Settings) -> None:
+    """Put the CLI's --index and --llm into the environment, and give the workers' metrics a shared folder."""
+    import os
+    import shutil
+    import tempfile
+
+    os.environ["MEDCITE_INDEX_DIR"] = str(settings.storage.index_dir)
+    llm = settings.llm
+    os.environ["MEDCITE_LLM__PROVIDER"] = llm.provider
+    os.environ["MEDCITE_LLM__MODEL"] = llm.model
+    if llm.base_url:
+        os.environ["MEDCITE_LLM__BASE_URL"] = llm.base_url
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:  # values left by an earlier run would be added to this one's
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="medcite-metrics-")
 
 
 def _print(a: Answer) -> None:

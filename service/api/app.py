@@ -17,12 +17,16 @@ from service.answering import AnswerService
 from service.api import errors
 from service.api.auth import Guard
 from service.api.body_limit import BodyLimit
+from service.api.metrics import Metrics
+from service.api.observe import Observe
+from service.api.observe import router as observe_router
 from service.api.openai_routes import router as openai_router
 from service.api.pages import router as pages_router
 from service.api.review_routes import router as review_router
 from service.api.routes import router
 from service.api.sites import ALLOWED_HEADERS, SiteCORS, SiteGate
 from service.keys import KeyStore
+from service.live import LiveService
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -45,6 +49,7 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
                 log.error("serving without an index: %s", exc)
                 app.state.unavailable = str(exc)
         running = app.state.service
+        app.state.live = LiveService(running) if running is not None else None
         app.state.guard = app.state.sites = None
         if running is not None:
             # Keys live beside the answers; approvals of guidelines re-ingested since the last start fall back.
@@ -56,7 +61,7 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
             await run_in_threadpool(running.check_llm)
         yield
         if owned and app.state.service is not None:
-            app.state.service.close()
+            app.state.service.close()  # the generation served last; earlier ones were left to the collector
 
     app = FastAPI(
         title="medcite",
@@ -80,11 +85,19 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         expose_headers=["Retry-After"],  # the widget tells readers when to come back
     )
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.state.metrics = Metrics()
+    app.add_middleware(Observe, metrics=app.state.metrics)  # added last: outermost, so it sees every response
     errors.install(app)
     app.include_router(router)
+    app.include_router(observe_router)
     app.include_router(review_router)
     app.include_router(openai_router)
     app.include_router(pages_router)
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app with settings from the environment: the factory each uvicorn worker calls (`medcite serve --workers`)."""
+    return create_app(get_settings())

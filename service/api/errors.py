@@ -18,6 +18,7 @@ from medcite.errors import (
     PermissionDeniedError,
     RateLimitedError,
     RetrievalError,
+    VectorStoreUnavailableError,
 )
 from service.api.openai_schemas import openai_error
 
@@ -36,10 +37,10 @@ _STATUS: list[tuple[type[MedciteError], int]] = [
 
 
 def _headers(exc: MedciteError) -> dict[str, str]:
-    """A 401 says how to authenticate; a 429 says when to come back."""
+    """A 401 says how to authenticate; a 429 or an unreachable Chroma server's 503 says when to come back."""
     if isinstance(exc, AuthenticationError):
         return {"WWW-Authenticate": 'Bearer realm="medcite"'}
-    if isinstance(exc, RateLimitedError):
+    if isinstance(exc, RateLimitedError | VectorStoreUnavailableError):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, OriginRefusedError):
         return {REFUSED_HEADER: "1"}

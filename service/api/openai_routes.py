@@ -12,12 +12,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
 from service.api.deps import ServiceDep
+from service.api.observe import record_answer
 from service.api.openai_schemas import (
     MODEL_ID,
     ChatMetadata,
@@ -82,7 +83,7 @@ def _chunk(chunk_id: str, created: int, delta: dict[str, Any], finish: str | Non
 
 @router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}})
 async def chat_completions(
-    body: ChatRequest, service: ServiceDep,
+    body: ChatRequest, request: Request, service: ServiceDep,
     secret: Annotated[str | None, Header(alias="X-Conversation-Secret", max_length=200)] = None,
 ) -> Response:
     """Answer the last user message; `stream: true` sends verified sentences as they are ready, and the final
@@ -92,6 +93,7 @@ async def chat_completions(
     created = int(time.time())
     if not body.stream:
         answer = await run_in_threadpool(service.ask, body.question(), **args)
+        record_answer(request, answer)
         return JSONResponse(content=_completion(answer, answer_markdown(answer), created))
     items = await run_in_threadpool(service.ask_stream, body.question(), **args)
 
@@ -102,6 +104,7 @@ async def chat_completions(
         yield _chunk(chunk_id, created, {"role": "assistant", "content": ""})
         async for item in iterate_in_threadpool(items):
             if isinstance(item, Answer):
+                record_answer(request, item)
                 tail = tail_markdown(item)
                 if not content:
                     tail = tail.lstrip()
@@ -117,4 +120,5 @@ async def chat_completions(
                 yield _chunk(chunk_id, created, {"content": piece})
         yield "[DONE]"
 
-    return EventSourceResponse(events(), sep="\n")
+    return EventSourceResponse(events(), sep="\n",
+                               shutdown_grace_period=request.app.state.settings.api.shutdown_grace_s)

@@ -11,7 +11,8 @@ from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
-from service.api.deps import ServiceDep
+from service.api.deps import ServiceDep, current_service
+from service.api.observe import record_answer
 from service.api.schemas import (
     AnswerOut,
     AskRequest,
@@ -42,7 +43,7 @@ def healthz() -> HealthOut:
 @router.get("/readyz", response_model=ReadyOut, tags=["ops"], responses={503: {"model": ReadyOut}})
 async def readyz(request: Request) -> Response:
     """Ready when an index is loaded and non-empty."""
-    service = request.app.state.service
+    service = current_service(request)
     if service is None:
         body = ReadyOut(ready=False, documents=0, chunks=0, detail=request.app.state.unavailable)
         return JSONResponse(status_code=503, content=body.model_dump())
@@ -76,10 +77,13 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep, _: AskerD
     send it in `X-Conversation-Secret`, or gets the 404 of an unknown conversation."""
     filters = body.filters.to_domain() if body.filters else None
     stream = "text/event-stream" in request.headers.get("accept", "")
+    # The index generation that answers (a request finishes on the generation it started with).
+    generation = {"X-Index-Generation": service.index.generation}
     if not stream:
         answer = await run_in_threadpool(service.ask, body.question, conversation_id=body.conversation_id,
                                          audience=body.audience, filters=filters, conversation_secret=secret)
-        return JSONResponse(content=AnswerOut.from_answer(answer).model_dump(mode="json"))
+        record_answer(request, answer)
+        return JSONResponse(content=AnswerOut.from_answer(answer).model_dump(mode="json"), headers=generation)
     # Bad input raises here, before the stream starts, so it still gets its 4xx.
     items = await run_in_threadpool(service.ask_stream, body.question, conversation_id=body.conversation_id,
                                     audience=body.audience, filters=filters, conversation_secret=secret)
@@ -88,6 +92,7 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep, _: AskerD
         headings: set[str] = set()
         async for item in iterate_in_threadpool(items):
             if isinstance(item, Answer):
+                record_answer(request, item)
                 yield {"event": "done", "data": AnswerOut.from_answer(item).model_dump_json()}
                 continue
             event = SentenceEventOut.from_event(item)
@@ -96,7 +101,9 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep, _: AskerD
             yield {"event": "sentence", "data": event.model_dump_json()}
             yield {"event": "delta", "data": json.dumps({"text": sentence_piece(item, headings)})}
 
-    return EventSourceResponse(events())
+    # On SIGTERM a stream gets the grace period to finish before it is cut.
+    return EventSourceResponse(events(), headers=generation,
+                               shutdown_grace_period=request.app.state.settings.api.shutdown_grace_s)
 
 
 @router.get("/v1/answers/{answer_id}", response_model=AnswerOut, tags=["answers"],

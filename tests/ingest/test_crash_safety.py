@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -96,3 +98,51 @@ def test_killed_ingest_is_completed_by_rerun(tmp_path: Path, embedder: SentenceT
     assert states[0][0] == states[1][0]
     assert set(states[0][1]) == set(states[1][1])
     assert states[0][2] == states[1][2] == len(states[1][0])
+
+
+def _kill_when(proc: subprocess.Popen[bytes], index: Path, chunks: int, extra_s: float) -> None:
+    """SIGKILL the ingest once `chunks` chunks are committed and `extra_s` more seconds have passed."""
+    deadline = time.monotonic() + 240
+    while _chunks_committed(index) < chunks and proc.poll() is None:
+        assert time.monotonic() < deadline, "ingest made no progress"
+        time.sleep(0.02)
+    time.sleep(extra_s)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.slow
+def test_ingest_killed_at_five_random_points_ends_like_a_clean_run(
+        tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    from ingest.generations import published
+
+    docs = tmp_path / "docs"
+    _write_docs(docs, 40)
+    crashed, clean = tmp_path / "crashed", tmp_path / "clean"
+    subprocess.run(_cli(docs, clean), env=_env(), check=True, capture_output=True, timeout=600)
+    total = _chunks_committed(clean)
+    rng = random.Random(15)
+    # Four points while chunks are written, one while Chroma, the keyword index and the generation are written after
+    # the last chunk; each from an empty folder.
+    points = [(c, 0.0) for c in sorted(rng.sample(range(1, total), 4))] + [(total, rng.uniform(0.0, 1.5))]
+    for chunks, extra_s in points:
+        proc = subprocess.Popen(_cli(docs, crashed), env=_env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _kill_when(proc, crashed, chunks, extra_s)
+        # Whatever was published before the kill is whole: its store and keyword index hold one chunk set.
+        if published(crashed) is not None:
+            index = Index.open(Settings(index_dir=crashed), embedder=embedder)
+            assert sorted(index.keyword().ids) == index.store.chunk_ids(), (chunks, extra_s)
+            index.close()
+        rerun = subprocess.run(_cli(docs, crashed), env=_env(), capture_output=True, text=True, timeout=600)
+        assert rerun.returncode == 0, rerun.stderr
+        states = []
+        for folder in (crashed, clean):
+            index = Index.open(Settings(index_dir=folder), embedder=embedder)
+            ids = index.store.chunk_ids()
+            assert set(ids) == index.vectors.ids() and sorted(index.keyword().ids) == ids, (chunks, extra_s)
+            states.append((ids, sorted(index.store.document_hashes().items()), index.generation))
+            index.close()
+        assert states[0] == states[1], f"rerun after a kill at {chunks} chunks (+{extra_s:.2f} s) differs"
+        shutil.rmtree(crashed)
