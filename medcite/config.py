@@ -228,6 +228,17 @@ class VerifySettings(BaseModel):
     nli_min_entailment: float = Field(0.5, ge=0.0, le=1.0, description="Least entailment probability from NLI.")
 
 
+def rate_limit(value: str) -> str:
+    """A rate limit in the `limits` library's notation ("10/minute"), checked when settings load."""
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a rate limit like '10/minute': {exc}") from None
+    return value
+
+
 class ApiSettings(BaseModel):
     """HTTP service."""
 
@@ -276,13 +287,7 @@ class ApiSettings(BaseModel):
     @field_validator("ask_limit_per_address", "ask_limit_per_site")
     @classmethod
     def _ask_limit(cls, value: str) -> str:
-        from limits import parse
-
-        try:
-            parse(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a rate limit like '60/minute': {exc}") from None
-        return value
+        return rate_limit(value)
 
     @field_validator("frame_ancestors")
     @classmethod
@@ -313,13 +318,7 @@ class ReviewSettings(BaseModel):
     @field_validator("auth_failure_limit", "feedback_limit")
     @classmethod
     def _limit(cls, value: str) -> str:
-        from limits import parse
-
-        try:
-            parse(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a rate limit like '10/minute': {exc}") from None
-        return value
+        return rate_limit(value)
 
 
 class Settings(BaseSettings):
