@@ -150,6 +150,10 @@ class AnswerabilitySettings(BaseModel):
         True, description="Abstain when the question names a condition (service/data/conditions.yaml) that no "
         "guideline is about and no covered condition beside it.",
     )
+    require_procedure_coverage: bool = Field(
+        True, description="Abstain when the question names a procedure, test or device (service/data/procedures.yaml) "
+        "that no guideline of the corpus names.",
+    )
     require_pairing: bool = Field(
         True, description="Abstain when a drug is asked about for a condition and no retrieved passage on that "
         "condition names the drug (or no passage naming the drug names the condition).",

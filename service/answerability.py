@@ -65,6 +65,8 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
     # sores", "Lynch syndrome: colonoscopy when?"), is not answered from a neighbouring guideline.
     if t.require_condition_coverage and sig.uncovered_conditions and not sig.covered_conditions:
         return False, f"The guideline corpus has no guideline on {' or '.join(sig.uncovered_conditions)}."
+    if t.require_procedure_coverage and sig.absent_procedures:
+        return False, f"The guideline corpus has no guideline on {' or '.join(sig.absent_procedures)}."
     # A question whose named subject the evidence covers may be phrased far from the passages (brands,
     # shorthand): its cosine floor is lower.
     floor = t.min_cosine_subject if sig.subject_named else t.min_cosine
@@ -219,6 +221,7 @@ class AnswerabilityGate:
             paired_with=paired_with,
             ask_coverage=round(best_answering, 4) if cue is not None else 1.0,
             phrases=phrase_signals(analysis, kept),
+            absent_procedures=analysis.absent_procedures,
         )
         ok, reason = decide(signals, s)
         return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

@@ -157,6 +157,7 @@ class Signals:
     # Drugs named beside a condition that no on-topic passage connects to it ("propranolol for anxiety").
     unpaired: tuple[str, ...] = ()
     paired_with: tuple[str, ...] = ()  # the conditions those drugs were asked about
+    absent_procedures: tuple[str, ...] = ()  # procedures or tests (team table) no guideline names
     ask_coverage: float = 1.0  # best share of the content words among on-topic sentences answering the ask
     # Adjacent content words of the question: (as typed, the two words' summed weight, found together in evidence).
     phrases: tuple[tuple[str, float, bool], ...] = ()

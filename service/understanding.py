@@ -149,6 +149,7 @@ class QueryAnalysis:
     conditions: tuple[ConditionMention, ...] = ()  # conditions of the team's table the question names
     # Adjacent content words outside any subject ("knee replacement", "cord stimulator"), stemmed.
     pairs: tuple[tuple[str, str], ...] = ()
+    absent_procedures: tuple[str, ...] = ()  # procedures or tests named that the corpus never names (as typed)
 
     @property
     def retrieval_query(self) -> str:
@@ -247,6 +248,7 @@ class QueryAnalyzer:
         stems = stem_all(corrected)
         used = [False] * len(stems)
         mentions: list[Mention] = []
+        absent: list[str] = []  # procedures and tests of the team's table that the corpus never names
         spans: list[tuple[int, int]] = []  # each mention's tokens
         via_class: list[tuple[int, int, int, list[Term]]] = []  # mention, its tokens, the classes it counts by
         i = 0
@@ -259,6 +261,13 @@ class QueryAnalyzer:
                 original = typed[i][0]
                 if n == 1 and len(key[0]) <= 3 and not original.isupper() and zipf(words[i]) >= 3.0:
                     continue  # "add", "ms", "pe" typed in lower case are words, not ADD, MS, PE
+                if term.kind == "procedure":  # a procedure or test of the team's table
+                    if term.docs:
+                        continue  # the corpus names it: its words count as any others do
+                    absent.append(" ".join(t for t, _ in typed[i:i + n]))
+                    used[i:i + n] = [True] * n
+                    i += n - 1
+                    break
                 if not term.docs:
                     # A drug the corpus never names counts through a class of it that the corpus discusses
                     # ("ramipril" through "ACE inhibitor", whose passages are then on its topic), though not for
@@ -325,6 +334,7 @@ class QueryAnalyzer:
             if not used[i] and not used[i + 1] and stems[i] != stems[i + 1]
             and weights.get(stems[i], 0.0) > 0 and weights.get(stems[i + 1], 0.0) > 0))
         return QueryAnalysis(question=question, ask=ask, subjects=tuple(mentions), pairs=pairs,
+                             absent_procedures=tuple(dict.fromkeys(absent)),
                              populations=detect_populations(question), unknown=tuple(unknown),
                              weights=weights, surface=surface, expanded=tuple(expanded),
                              named_docs=frozenset(named_docs), conditions=conditions)

@@ -21,7 +21,7 @@ import yaml
 
 from ingest import Document
 
-TermKind = Literal["condition", "drug", "drug_class"]
+TermKind = Literal["condition", "drug", "drug_class", "procedure"]
 Key = tuple[str, ...]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -133,10 +133,10 @@ class Condition:
     topic_docs: frozenset[str] = frozenset()  # documents whose topics or title name it
 
 
-def load_condition_table(text: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
-    """The team-written table of conditions and their other spellings (package data unless text is given)."""
+def load_table(name: str, text: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """A team-written table of names and their other spellings: service/data/NAME.yaml unless text is given."""
     if text is None:
-        path = resources.files("service").joinpath("data/conditions.yaml")
+        path = resources.files("service").joinpath(f"data/{name}.yaml")
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
     rows = yaml.safe_load(text) or []
     return [(str(r["name"]).strip(), _strings(r.get("also"))) for r in rows if isinstance(r, dict) and r.get("name")]
@@ -152,12 +152,16 @@ def load_lay_terms(text: str | None = None) -> list[tuple[tuple[str, ...], tuple
     return [(_strings(r.get("lay")), _strings(r.get("means"))) for r in rows if isinstance(r, dict)]
 
 
+_GENERIC_STEMS = frozenset({"test", "scan", "screen", "check", "procedur", "surgeri"})
+
+
 class Vocabulary:
     """Terms of one corpus, keyed by stemmed spelling, plus every stemmed word its documents use."""
 
     def __init__(self, documents: Iterable[Document], drugs: Sequence[DrugEntry] | None = None,
                  lay_terms: Sequence[tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
-                 conditions: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
+                 conditions: Sequence[tuple[str, tuple[str, ...]]] | None = None,
+                 procedures: Sequence[tuple[str, tuple[str, ...]]] | None = None) -> None:
         docs = list(documents)
         self.by_key: dict[Key, Term] = {}
         df: dict[str, int] = defaultdict(int)
@@ -205,6 +209,20 @@ class Vocabulary:
                     existing.keys.update(key_of(m) for m in means)  # "PPI" also means "proton pump inhibitor"
                 elif means and len(tokens(phrase)) == 1 and all(w in df for w in key_of(means[0])):
                     self.expansions[tokens(phrase)[0]] = tokens(means[0])
+        # Procedures, tests and devices (team table): one the corpus never names (no text_docs, found below) is
+        # not answered from a guideline that merely uses its words ("total knee replacement", "spinal cord
+        # stimulator"). Spellings that are already terms stay the corpus's own.
+        described = any(d.topics for d in docs)
+        for name, also in (procedures if procedures is not None else load_table("procedures")) if described else []:
+            # A one-word spelling that is a common English word ("massage", "yoga") names nothing by itself.
+            procedure_keys = {k for x in (name, *also) if (k := key_of(x))
+                              and (len(k) > 1 or x.isupper() or zipf(x.casefold()) < 4.0)}
+            # "specific IgE test" is named where the corpus names "specific IgE".
+            procedure_keys |= {k[:-1] for k in procedure_keys if len(k) >= 3 and k[-1] in _GENERIC_STEMS}
+            if procedure_keys and not any(k in self.by_key for k in procedure_keys):
+                procedure = Term(name, "procedure", procedure_keys)
+                for key in procedure_keys:
+                    self.by_key[key] = procedure
         # Conditions a question may name, each covered when one of its spellings is a document topic.
         # A topic that names a condition inside it ("HIV PrEP", "shingles vaccine") covers it too.
         # "X in pregnancy" is covered where X is: whether the guideline addresses that population is the gate's
@@ -218,8 +236,7 @@ class Vocabulary:
                     for j in range(i + 1, len(key) + 1):
                         topic_runs[key[i:j]].add(d.id)
         # Only a corpus described by topics can say what it covers; research sets of bare passages (PubMedQA) do not.
-        described = any(d.topics for d in docs)
-        table = list(conditions if conditions is not None else load_condition_table()) if described else []
+        table = list(conditions if conditions is not None else load_table("conditions")) if described else []
         covered_names: set[str] = set()
         for name, also in table:
             keys = [k for k in (key_of(x) for x in (name, *also)) if k]

@@ -119,3 +119,14 @@ def test_a_question_about_men_needs_evidence_about_men(answer_service: AnswerSer
     # The corpus's osteoporosis guidelines are about postmenopausal women.
     answer = answer_service.ask("What bisphosphonate should a 75-year-old man with osteoporosis take?")
     assert answer.abstained and "men" in answer.abstention_reason
+
+
+@pytest.mark.parametrize(("question", "procedure"), [
+    ("How soon after a vasectomy can I stop using condoms?", "vasectomy"),
+    ("My mum is getting a hip replacement - how long will she need blood thinners?", "hip replacement"),
+])
+def test_a_procedure_the_corpus_never_names_abstains_naming_it(
+        answer_service: AnswerService, question: str, procedure: str) -> None:
+    answer = answer_service.ask(question)
+    assert answer.abstained and not answer.references
+    assert procedure in answer.abstention_reason

@@ -189,3 +189,19 @@ def test_the_ask_must_be_answered_by_a_sentence_covering_the_question_when_requi
     assert decide(Signals(cosine=0.9, ask="duration", ask_coverage=0.6), t)[0]
     verdict = decide(Signals(cosine=0.9, ask="duration", ask_coverage=0.3, subject="DVT"), t)
     assert not verdict[0] and "duration" in verdict[1]
+
+
+def test_a_procedure_the_corpus_never_names_is_absent_and_abstains() -> None:
+    docs = [Document(id="vte", title="VTE prophylaxis", source="x", topics=("VTE prophylaxis",),
+                     text="Offer low molecular weight heparin. Colonoscopy and specific IgE are not needed.")]
+    table = [("total knee replacement", ("knee replacement", "TKA")), ("colonoscopy", ()), ("specific IgE test", ())]
+    analyzer = QueryAnalyzer(Vocabulary(docs, [], [], [], procedures=table), AnswerabilitySettings())
+    after_tka = analyzer.analyze("How long should VTE prophylaxis continue after a TKA?")
+    assert after_tka.absent_procedures == ("TKA",)
+    assert analyzer.analyze("Is colonoscopy needed?").absent_procedures == ()  # the corpus names it
+    assert analyzer.analyze("Who needs specific IgE testing?").absent_procedures == ()  # as "specific IgE"
+    verdict = decide(Signals(cosine=0.9, absent_procedures=after_tka.absent_procedures), AnswerabilitySettings())
+    assert not verdict[0] and "TKA" in verdict[1]
+    research = Vocabulary([Document(id="p", title="Knee replacement outcomes", source="x", text="Knee.")], [], [],
+                          [], procedures=table)  # passages without topics: nothing to say about coverage
+    assert QueryAnalyzer(research, AnswerabilitySettings()).analyze("Is TKA durable?").absent_procedures == ()
