@@ -121,6 +121,8 @@ def locust(url: str, out: Path, users: int, rate: int, duration: str) -> dict[st
     subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL, stderr=(out / "locust.log").open("wb"))
     rows = list(csv.DictReader((out / "locust_stats.csv").open()))
     agg = next(r for r in rows if r["Name"] == "Aggregated")
+    if float(agg["Failure Count"]):  # the temp folder goes away at the end: show what failed now
+        print((out / "locust_failures.csv").read_text(), flush=True)
     return {"requests": float(agg["Request Count"]), "failures": float(agg["Failure Count"]),
             "p50": float(agg["50%"]), "p95": float(agg["95%"]), "rps": float(agg["Requests/s"])}
 
