@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from sqlalchemy.exc import OperationalError
+
 from ingest import Index
 from medcite.config import Settings
 from medcite.errors import ConflictError, InvalidInputError
@@ -28,6 +30,8 @@ from service.vocabulary import Vocabulary
 from service.workflow import ReviewWorkflow, replay
 
 log = logging.getLogger(__name__)
+NOT_SAVED = ("This answer could not be saved (the conversation store refused the write); it cannot be reviewed "
+             "or followed up. Please tell the site's administrator.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +313,13 @@ class AnswerService:
         }
         topic = analysis.subject if analysis.subjects else self._topic(answer)
         topic = topic or (plan.history[-1].topic if plan.history else "")
-        self.conversations.save(answer, topic, new_conversation=plan.new_conversation, secret=plan.secret)
+        try:
+            self.conversations.save(answer, topic, new_conversation=plan.new_conversation, secret=plan.secret)
+        except OperationalError as exc:
+            # The database cannot take the write (disk full, read-only, I/O error): the reader still gets the
+            # answer; the transaction rolled back, so what is stored stays whole.
+            log.error("answer %s not saved: %s", answer.id, exc.orig or exc)
+            answer.notes = [*answer.notes, NOT_SAVED]
         answer.conversation_secret = plan.secret
         answer.timings_ms["total"] = round((time.perf_counter() - plan.t0) * 1000, 2)
         yield answer
