@@ -44,7 +44,9 @@ def test_two_workers_answer_from_one_generation_each_while_a_changed_corpus_is_i
     assert first is not None and (index_dir / POINTER).read_text().strip() == first.name
     before = _bodies(fixture_corpus)
     port = free_port()
-    proc = serve(index_dir, port, "--workers", "2", log=tmp_path / "serve.log")
+    # Traffic from one address well past the per-address question limit (the limit has its own tests).
+    proc = serve(index_dir, port, "--workers", "2", log=tmp_path / "serve.log",
+                 env={"MEDCITE_API__ASK_LIMIT_PER_ADDRESS": "1000000/minute"})
     url = f"http://127.0.0.1:{port}"
     seen: list[tuple[int, str, dict[str, Any]]] = []
     stop = threading.Event()

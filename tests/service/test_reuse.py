@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,9 +113,15 @@ def test_approved_answers_are_reused_until_a_cited_guideline_changes(small: Smal
     digest = small.corpus / f"{NMOSD}.md"
     digest.write_text(digest.read_text() + "\n\nPlasma exchange should be considered early in severe attacks.\n")
     assert ingest_paths([small.corpus], settings=small.settings, embedder=small.embedder).updated == 1
-    # The running service notices on reading: the first approval falls back, its copy follows it.
+    # The running service notices on reading: the first approval falls back, its copy follows it. It serves the
+    # newly published generation once it has loaded it in the background (service/live.py), so poll, bounded.
     with rv.client(Role.REVIEWER) as http:
-        assert http.get(f"/v1/answers/{first['id']}").json()["review_status"] == "submitted"
+        deadline = time.monotonic() + 120
+        status = http.get(f"/v1/answers/{first['id']}").json()["review_status"]
+        while status != "submitted" and time.monotonic() < deadline:
+            time.sleep(0.25)
+            status = http.get(f"/v1/answers/{first['id']}").json()["review_status"]
+        assert status == "submitted"
         assert http.get(f"/v1/answers/{reused['id']}").json()["review_status"] == "submitted"
         _assert_stale(http.get(f"/v1/answers/{first['id']}/audit").json()[-1])
     # A restarted service (as after a re-ingest, so its catalog is current) checks every approval at start.
