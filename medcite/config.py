@@ -71,31 +71,33 @@ class RetrievalSettings(BaseModel):
     )
 
 
+# Hand-set weights of the sentence features that pick an extractive answer's sentences.
+SENTENCE_WEIGHTS = {
+    "sim": 0.55, "dense": 0.25, "section": 0.2, "recommends": 0.03, "dose": 0.03, "reader": 0.1, "long": -0.04,
+    "superseded": -0.05, "meta": -0.08, "opening": 0.03, "lexical": 0.25, "names": 0.05, "answers": 0.06,
+    "population": 0.08, "age": 0.1, "named": 0.15, "central": 0.3,
+}
+# Weights of the features that order the lead: the picking weights, plus the question's words, the kind of ask
+# and the share of subjects a sentence is about, which the first lead sentence needs most.
+LEAD_WEIGHTS = {
+    **SENTENCE_WEIGHTS, "lexical": 0.55, "answers": 0.5, "conditional": -0.05, "coverage": 1.0,
+}
+
+
 class ComposeSettings(BaseModel):
     """Extractive composition and abstention."""
 
     summary_sentences: int = Field(4, ge=1, le=4, description="Sentences in the lead summary (2-4).")
     key_points: int = Field(12, ge=0, le=20, description="Most key-point items.")
     min_sentence_score: float = Field(0.35, ge=0.0, le=1.0, description="Sentences below this similarity are dropped.")
-    lexical_weight: float = Field(
-        0.25, ge=0.0, le=2.0, description="Weight of the IDF-weighted share of question words a sentence uses."
+    weights: dict[str, float] = Field(
+        default_factory=lambda: dict(SENTENCE_WEIGHTS),
+        description="Weights of the sentence features (service/candidates.py FEATURES) that pick the answer's "
+        "sentences.",
     )
-    first_lexical_weight: float = Field(
-        0.3, ge=0.0, le=2.0, description="Extra weight of question-word share when choosing the first lead sentence."
-    )
-    subject_weight: float = Field(0.05, ge=0.0, le=1.0, description="Bonus for a sentence naming the subject.")
-    ask_weight: float = Field(
-        0.06, ge=0.0, le=1.0, description="Bonus for a sentence answering the kind of ask (a dose, a duration)."
-    )
-    named_weight: float = Field(
-        0.15, ge=0.0, le=1.0, description="Bonus for sentences of a guideline the question names by issuer or year."
-    )
-    population_weight: float = Field(
-        0.08, ge=0.0, le=1.0, description="Bonus for a sentence naming the population asked about (pregnancy...)."
-    )
-    age_weight: float = Field(
-        0.1, ge=0.0, le=1.0, description="Bonus for a sentence whose age range holds the age the question states "
-        "(\"an 80 year old\" → \"75 and older\"), and as much off one stating only other ages.",
+    lead_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(LEAD_WEIGHTS),
+        description="Weights of the sentence features that order the lead (service/candidates.py FEATURES).",
     )
 
 

@@ -152,6 +152,7 @@ def load_lay_terms(text: str | None = None) -> list[tuple[tuple[str, ...], tuple
     return [(_strings(r.get("lay")), _strings(r.get("means"))) for r in rows if isinstance(r, dict)]
 
 
+_HEADING = re.compile(r"^#{2,6}\s+(.+?)\s*$", re.MULTILINE)
 _GENERIC_STEMS = frozenset({"test", "scan", "screen", "check", "procedur", "surgeri"})
 
 
@@ -235,18 +236,32 @@ class Vocabulary:
                 for i in range(len(key)):
                     for j in range(i + 1, len(key) + 1):
                         topic_runs[key[i:j]].add(d.id)
+        # A section of its own names what a guideline covers too ("## Animal bites" in the skin infection
+        # guideline), though it is not among the topics.
+        # The whole heading only: "Tetanus, shingles, HPV and hepatitis vaccines" is no section on tetanus.
+        for d in docs:
+            for heading in _HEADING.findall(d.text):
+                if key := key_of(heading):
+                    topic_runs[key].add(d.id)
+        # The team's lay words name a covered condition where what they mean does ("dog bite" → animal bites).
+        means_of: dict[Key, list[Key]] = defaultdict(list)
+        for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
+            for phrase in lay:
+                means_of[key_of(phrase)].extend(k for k in map(key_of, means) if k)
         # Only a corpus described by topics can say what it covers; research sets of bare passages (PubMedQA) do not.
         table = list(conditions if conditions is not None else load_table("conditions")) if described else []
         covered_names: set[str] = set()
         for name, also in table:
             keys = [k for k in (key_of(x) for x in (name, *also)) if k]
+            keys += [m for k in keys for m in means_of.get(k, ())]
             if any((t := self.by_key.get(k)) is not None and t.topic_docs for k in keys) or any(
                     k in topic_runs for k in keys):
                 covered_names.add(name.casefold())
         for name, also in table:
             base = _IN_POPULATION.sub("", name).casefold()
             spellings = frozenset(k for k in (key_of(x) for x in (name, *also)) if k)
-            about = frozenset().union(*(topic_runs.get(k, set()) for k in spellings),
+            meant = [m for k in spellings for m in means_of.get(k, ())]
+            about = frozenset().union(*(topic_runs.get(k, set()) for k in (*spellings, *meant)),
                                       *((t.topic_docs if (t := self.by_key.get(k)) else set()) for k in spellings))
             condition = Condition(name, name.casefold() in covered_names or base in covered_names, spellings, about)
             for key in spellings:
