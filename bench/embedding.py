@@ -10,7 +10,6 @@ import json
 import os
 import random
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from medcite.config import EmbeddingSettings, Settings
 ROOT = Path(__file__).resolve().parent.parent
 SEED, WARMUP, GOLDS = 7, 5, ("medquad", "pubmedqa_dev")
 # (questions timed, MedQuAD records chunked for throughput, eval --index-limit, eval --limit)
-SIZES = {"quick": (100, 60, 300, 100), "full": (300, 500, 1000, 300)}
+SIZES = {"quick": (60, 40, 150, 50), "full": (300, 500, 1000, 300)}
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,6 @@ class Variant:
 
     def settings(self, onnx_dir: Path) -> EmbeddingSettings:
         return EmbeddingSettings(backend=self.backend, precision=self.precision, onnx_dir=onnx_dir)  # type: ignore[arg-type]
-
-    def env(self, onnx_dir: Path) -> dict[str, str]:
-        return {"MEDCITE_EMBEDDING__BACKEND": self.backend, "MEDCITE_EMBEDDING__PRECISION": self.precision,
-                "MEDCITE_EMBEDDING__ONNX_DIR": str(onnx_dir)}
 
 
 VARIANTS = (Variant("PyTorch", "torch", "fp32"), Variant("ONNX fp32", "onnx", "fp32"),
@@ -86,18 +81,39 @@ def throughput(embedder: SentenceTransformerEmbedder, chunks: list[Chunk], windo
     return len(chunks) / (time.perf_counter() - t0)
 
 
-def dense_ndcg(variant: Variant, data_dir: Path, onnx_dir: Path, cache: Path, index_limit: int, limit: int,
-               out: Path) -> dict[str, float]:
-    """nDCG@10 of the dense system per gold set, from `medcite eval` run with this variant's settings."""
-    golds = [arg for name in GOLDS for arg in ("--gold", str(data_dir / f"{name}.jsonl"))]
-    cmd = [sys.executable, "-m", "medcite.cli", "eval", *golds, "--systems", "dense", "--limit", str(limit),
-           "--index-limit", str(index_limit), "--sample-seed", "13", "--cache", str(cache), "--out", str(out)]
-    env = {**os.environ, **variant.env(onnx_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    run = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
-    if run.returncode:
-        sys.exit(f"medcite eval failed for {variant.label}: {run.stderr.strip().splitlines()[-1:]}")
-    rows = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    return {str(r["set"]): float(r["ndcg@10"]) for r in rows if r["system"] == "dense"}
+def dense_ndcg(variant: Variant, embedder: SentenceTransformerEmbedder, data_dir: Path, onnx_dir: Path,
+               cache: Path, index_limit: int, limit: int) -> dict[str, float]:
+    """Mean nDCG@10 of the dense system per gold set, as `medcite eval` scores it (the ranking in the answer's
+    trace, same index sample and question sample), without the answer-quality metrics that make eval slow."""
+    from eval.corpus import build_index, questions_for
+    from eval.gold import load_gold
+    from eval.metrics import retrieval_scores
+    from eval.runner import System
+    from ingest import Index
+    from service import AnswerService, Catalog, ConversationStore, HybridRetriever
+
+    base = Settings(embedding=variant.settings(onnx_dir))
+    out: dict[str, float] = {}
+    for name in GOLDS:
+        gold = load_gold(data_dir / f"{name}.jsonl")
+        built = build_index(gold, cache_dir=cache, settings=base, embedder=embedder, index_limit=index_limit,
+                            seed=13)
+        questions = [q for q in questions_for(gold, built.collection, limit=limit, seed=13) if q.gold]
+        settings = System("dense", "dense").settings(built.settings)
+        index = Index.open(built.settings, embedder=embedder)
+        conversations = ConversationStore("sqlite://")
+        try:
+            retriever = HybridRetriever(Catalog(index), settings.retrieval)
+            service = AnswerService(settings, index=index, retriever=retriever, conversations=conversations)
+            scores = []
+            for q in questions:
+                ranking = list(service.ask(q.text).trace.ranking[:20])
+                scores.append(retrieval_scores({q.id: ranking}, {q.id: q.gold}).get(q.id, {}).get("ndcg@10", 0.0))
+            out[name] = float(np.mean(scores)) if scores else float("nan")
+        finally:
+            conversations.close()
+            index.close()
+    return out
 
 
 def main() -> None:
@@ -129,10 +145,9 @@ def main() -> None:
             with guard.section(f"{label} embed_chunks{'' if sort else ' (unsorted)'}"):
                 rates[label, sort] = throughput(embedder, chunks, window, sort)
     ndcg: dict[str, dict[str, float]] = {}
-    for variant in VARIANTS:  # not timed: quality only
-        with tempfile.TemporaryDirectory() as out:
-            ndcg[variant.label] = dense_ndcg(variant, args.data_dir, onnx_dir, args.cache / f"eval-{variant.backend}-"
-                                             f"{variant.precision}", index_limit, limit, Path(out))
+    for variant in VARIANTS:  # not timed: quality only; each variant builds its own eval indexes
+        ndcg[variant.label] = dense_ndcg(variant, embedders[variant.label], args.data_dir, onnx_dir,
+                                         args.cache / f"eval-{variant.backend}-{variant.precision}", index_limit, limit)
 
     torch_p50 = float(np.percentile(latency["PyTorch"], 50))
     rows = []
