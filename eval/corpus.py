@@ -126,7 +126,7 @@ def questions_for(gold: GoldSet, collection: Collection, *, limit: int | None, s
 
 def cache_key(parts: dict[str, Any], settings: Settings) -> str:
     """A short hash of what an index is built from, including the settings that shape its chunks."""
-    spec = {**parts, "v": CACHE_VERSION, "model": settings.embedding.model_name,
+    spec = {**parts, "v": CACHE_VERSION, "model": settings.embedding.model_id,
             "chunk_tokens": settings.ingest.chunk_tokens, "overlap": settings.ingest.overlap_sentences}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -27,7 +27,7 @@ def build_spec(settings: Settings) -> dict[str, str]:
     """What an index is built with; opening it with anything else is refused."""
     return {
         "schema": SCHEMA_VERSION,
-        "model": settings.embedding.model_name,
+        "model": settings.embedding.model_id,
         "chunk_tokens": str(settings.ingest.chunk_tokens),
         "overlap_sentences": str(settings.ingest.overlap_sentences),
     }

