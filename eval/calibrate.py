@@ -1,6 +1,6 @@
 """Calibration: the abstention threshold (answerable vs out-of-scope confidence) and the support cosine.
 
-`python -m eval support --gold ../shared/data/pubmedqa_dev.jsonl` measures the statement judge;
+`medcite eval support --gold ../shared/data/pubmedqa_dev.jsonl` measures the statement judge;
 the abstention threshold is computed from eval records by `medcite eval --calibrate`.
 """
 

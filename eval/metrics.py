@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "recall@20", "mrr", "ndcg@10")
 # Cosine of two independently encoded sentence vectors at or above which they state the same thing.
-# Calibrated with `python -m eval support` on PubMedQA provenance pairs (fitted 0.536); see docs/evaluation.md.
+# Calibrated with `medcite eval support` on PubMedQA provenance pairs (fitted 0.536); see docs/evaluation.md.
 SUPPORT_COSINE = 0.54
 # A negation flip only counts as a contradiction between near-identical claims: cosine and content-word
 # overlap both high (at SUPPORT_COSINE alone, any negated sentence about the same disease was flagged).

@@ -1,6 +1,6 @@
 """Retrieval-only sweep of fusion weights on a gold set (tune on one sample seed, report on another).
 
-Usage: python -m eval tune --gold ../shared/data/medquad.jsonl --limit 1000 --sample-seed 7 \
+Usage: medcite eval tune --gold ../shared/data/medquad.jsonl --limit 1000 --sample-seed 7 \
            --keyword-weights 0.1,0.3,0.6,1.0 --section-weights 0,0.05,0.1
 """
 

@@ -3,10 +3,10 @@
 from ingest.chunking import chunk_document, split_sentences, word_count_tokens
 from ingest.embedding import ChunkVectors, Embedder, SentenceTransformerEmbedder
 from ingest.index import Index, IndexStats
-from ingest.keyword import KeywordIndex
 from ingest.loaders import load_paths, parse_front_matter, record_to_document
-from ingest.models import Audience, Chunk, Document, IngestFailure, IngestReport, Span
+from ingest.models import Audience, Chunk, Document, Filters, IngestFailure, IngestReport, Span
 from ingest.pipeline import Progress, ingest_paths
+from ingest.protocols import KeywordHits, KeywordIndex, Passages, VectorIndex
 
 __all__ = [
     "Audience",
@@ -14,14 +14,18 @@ __all__ = [
     "ChunkVectors",
     "Document",
     "Embedder",
+    "Filters",
     "Index",
     "IndexStats",
     "IngestFailure",
     "IngestReport",
+    "KeywordHits",
     "KeywordIndex",
+    "Passages",
     "Progress",
     "SentenceTransformerEmbedder",
     "Span",
+    "VectorIndex",
     "chunk_document",
     "ingest_paths",
     "load_paths",

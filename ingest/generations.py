@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ingest.keyword import KeywordIndex
+from ingest.protocols import KeywordIndex
 from ingest.store import ChunkStore
 from medcite.errors import IndexStoreError
 

@@ -6,17 +6,22 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from ingest import generations
-from ingest.embedding import Embedder, SentenceTransformerEmbedder
-from ingest.keyword import KeywordIndex
-from ingest.models import Document
+from ingest.embedding import ChunkVectors, Embedder, SentenceTransformerEmbedder
+from ingest.keyword import BM25Index
+from ingest.models import Chunk, Document, Filters
+from ingest.protocols import KeywordHits, KeywordIndex, Passages, VectorIndex
 from ingest.store import ChunkStore
 from ingest.vector import ChromaIndex, make_client
 from medcite.config import Settings
-from medcite.errors import IndexMismatchError, IndexMissingError
+from medcite.errors import IndexMismatchError, IndexMissingError, RetrievalError
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +66,8 @@ class Index:
     """Opened index; `sync()` makes Chroma and the keyword index match the chunk store."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, store: ChunkStore, vectors: ChromaIndex, *,
-        generation: str = "",
+        self, settings: Settings, embedder: Embedder, store: ChunkStore, vectors: VectorIndex, *,
+        keyword: KeywordIndex | None = None, generation: str = "",
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -70,7 +75,8 @@ class Index:
         self.vectors = vectors
         # The published generation this index reads ("" for the working store that ingest writes).
         self.generation = generation
-        self._keyword: KeywordIndex | None = None
+        # Given, or loaded (built when missing) as bm25s under keyword_dir; replaced when the store changes.
+        self._keyword = keyword
 
     @property
     def keyword_dir(self) -> Path:
@@ -108,7 +114,8 @@ class Index:
         meta = store.meta()
         if "dim" not in meta:
             store.set_meta({"dim": str(embedder.dim)})
-        elif create and int(meta["dim"]) != embedder.dim:
+        elif int(meta["dim"]) != embedder.dim:  # on every open: a service must not query with other vectors
+            store.close()
             raise IndexMismatchError(
                 f"index has {meta['dim']}-dimensional vectors, the model gives {embedder.dim}"
             )
@@ -159,10 +166,10 @@ class Index:
         if self._keyword is not None and self._keyword.fingerprint == fingerprint:
             return self._keyword
         folder = self.keyword_dir
-        loaded = KeywordIndex.load(folder, fingerprint)
+        loaded = BM25Index.load(folder, fingerprint)
         if loaded is None:
             pairs = [(c.id, c.embed_text) for c, _ in self.store.iter_chunks(with_vectors=False)]
-            loaded = KeywordIndex.build([p[0] for p in pairs], [p[1] for p in pairs], fingerprint)
+            loaded = BM25Index.build([p[0] for p in pairs], [p[1] for p in pairs], fingerprint)
             try:
                 loaded.save(folder)
             except OSError as exc:  # a read-only index still serves from memory
@@ -173,6 +180,33 @@ class Index:
     def documents(self) -> list[Document]:
         """Every indexed document."""
         return self.store.documents()
+
+    def passages(self) -> Passages:
+        """Every chunk's id, document, section and passage vector, in the order of the keyword scores."""
+        ids, doc_ids, sections, matrix = self.store.passages()
+        if ids != self.keyword().ids:
+            raise RetrievalError("keyword index is out of step with the chunk store; run `medcite ingest` again")
+        return Passages(ids, doc_ids, sections, matrix)
+
+    def chunks(
+        self, ids: Sequence[str], *, with_vectors: bool = True
+    ) -> Iterator[tuple[Chunk, ChunkVectors | None]]:
+        """The given chunks, optionally with their passage and sentence vectors."""
+        return self.store.iter_chunks(ids, with_vectors=with_vectors)
+
+    def nearest(
+        self, vector: npt.NDArray[np.float32], n: int, filters: Filters | None = None
+    ) -> tuple[list[str], list[float]]:
+        """The n chunks nearest a query vector among those the filters admit: ids and cosines."""
+        return self.vectors.query(vector, n, filters)
+
+    def keyword_search(self, query: str, k: int, mask: npt.NDArray[np.bool_] | None = None) -> KeywordHits:
+        """Keyword scores of every passage (rows of `passages()`) and the top k."""
+        return self.keyword().search(query, k, mask)
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) in the store."""
+        return self.store.count()
 
     def stats(self) -> IndexStats:
         """Counts by issuer, specialty, year and audience."""

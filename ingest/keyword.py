@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ingest.protocols import KeywordHits
+
 log = logging.getLogger(__name__)
 
 
@@ -32,8 +34,8 @@ def _tokenizer() -> Any:
     return bm25s.tokenization.Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
 
 
-class KeywordIndex:
-    """BM25 over chunk texts; `scores` gives every chunk's score for a query."""
+class BM25Index:
+    """BM25 over chunk texts (the `KeywordIndex` of medcite); `scores` gives every chunk's score for a query."""
 
     def __init__(self, ids: list[str], retriever: Any, tokenizer: Any, fingerprint: str) -> None:
         self.ids = ids
@@ -43,7 +45,7 @@ class KeywordIndex:
         self._position = {chunk_id: i for i, chunk_id in enumerate(ids)}
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str], fingerprint: str) -> KeywordIndex:
+    def build(cls, ids: Sequence[str], texts: Sequence[str], fingerprint: str) -> BM25Index:
         """Index texts (one per id)."""
         bm25s = _bm25s()
 
@@ -77,7 +79,7 @@ class KeywordIndex:
         return final
 
     @classmethod
-    def load(cls, root: Path, fingerprint: str) -> KeywordIndex | None:
+    def load(cls, root: Path, fingerprint: str) -> BM25Index | None:
         """The saved index for this fingerprint, or None when there is none (it is then rebuilt)."""
         folder = root / fingerprint
         if not (folder / "ids.json").exists():
@@ -104,19 +106,16 @@ class KeywordIndex:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(token_ids), dtype=np.float32)
 
-    def search(
-        self, query: str, k: int, mask: npt.NDArray[np.bool_] | None = None
-    ) -> list[tuple[str, float]]:
-        """Top-k (id, score) with a positive score, optionally only where mask is true."""
+    def search(self, query: str, k: int, mask: npt.NDArray[np.bool_] | None = None) -> KeywordHits:
+        """Every score (zero outside mask) and the k best rows with a positive score."""
         scores = self.scores(query)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         k = min(k, len(scores))
         if k == 0:
-            return []
+            return KeywordHits(scores, [])
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return KeywordHits(scores, [int(i) for i in top if scores[i] > 0])
 
     def position(self, chunk_id: str) -> int | None:
         """Row of a chunk id in the score vector."""

@@ -1,4 +1,4 @@
-"""Typed domain objects of the ingest side: Document → Chunk."""
+"""Typed domain objects of the ingest side: Document (and Filters over documents) → Chunk."""
 
 from __future__ import annotations
 
@@ -67,6 +67,37 @@ class Document:
             if start <= offset:
                 page = i + 1
         return page or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions on which guidelines may be used (Chroma's form of them is built in ingest.vector)."""
+
+    issuers: tuple[str, ...] = ()
+    specialties: tuple[str, ...] = ()
+    topic: str = ""
+    year_from: int | None = None
+    year_to: int | None = None
+    audience: Audience | None = None
+
+    def admits(self, doc: Document) -> bool:
+        """True when a document passes every filter."""
+        if self.issuers and doc.issuer.casefold() not in {i.casefold() for i in self.issuers}:
+            return False
+        if self.specialties and doc.specialty.casefold() not in {s.casefold() for s in self.specialties}:
+            return False
+        if self.topic and not any(self.topic.casefold() in t.casefold() for t in (*doc.topics, doc.title)):
+            return False
+        if self.year_from is not None and (doc.year is None or doc.year < self.year_from):
+            return False
+        if self.year_to is not None and (doc.year is None or doc.year > self.year_to):
+            return False
+        return not (self.audience and doc.audience != self.audience)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is filtered."""
+        return self == Filters()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+import numpy.typing as npt
 
 from ingest.embedding import ChunkVectors, Embedder
-from ingest.models import Chunk, Document
+from ingest.models import Chunk, Document, Filters
 from medcite.config import EmbeddingSettings, Settings
 from medcite.errors import IndexStoreError, RetrievalError, VectorStoreUnavailableError
 
@@ -91,8 +92,28 @@ def chunk_metadata(chunk: Chunk, doc: Document) -> dict[str, str | int]:
     return meta
 
 
+def chroma_where(filters: Filters | None) -> Where | None:
+    """The part of the filters Chroma can apply itself (topic is checked afterwards, on the documents)."""
+    if filters is None:
+        return None
+    clauses: list[Where] = []
+    if filters.issuers:
+        clauses.append({"issuer": {"$in": list(filters.issuers)}})
+    if filters.specialties:
+        clauses.append({"specialty": {"$in": list(filters.specialties)}})
+    if filters.year_from is not None:
+        clauses.append({"year": {"$gte": filters.year_from}})
+    if filters.year_to is not None:
+        clauses.append({"year": {"$lte": filters.year_to}})
+    if filters.audience:
+        clauses.append({"audience": {"$eq": filters.audience}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
 class ChromaIndex:
-    """One Chroma collection holding every chunk's passage vector, text and metadata."""
+    """One Chroma collection holding every chunk's passage vector, text and metadata (a `VectorIndex`)."""
 
     def __init__(self, client: Any, name: str, embedder: Embedder) -> None:
         self._client = client
@@ -139,11 +160,13 @@ class ChromaIndex:
         """Number of vectors."""
         return int(self.collection.count())
 
-    def query(self, vector: np.ndarray, n: int, where: Where | None = None) -> tuple[list[str], list[float]]:
-        """Nearest chunks: ids and cosine similarities."""
+    def query(
+        self, vector: npt.NDArray[np.float32], n: int, filters: Filters | None = None
+    ) -> tuple[list[str], list[float]]:
+        """Nearest chunks admitted by the filters' metadata clauses: ids and cosine similarities."""
         try:
             res = self.collection.query(
-                query_embeddings=[vector], n_results=max(1, n), where=where or None, include=["distances"]
+                query_embeddings=[vector], n_results=max(1, n), where=chroma_where(filters), include=["distances"]
             )
         except ValueError as exc:
             raise RetrievalError(f"bad filter: {exc}") from None

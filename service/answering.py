@@ -120,7 +120,7 @@ class AnswerService:
 
     def status(self) -> ServiceStatus:
         """What /readyz reports: whether passages are loaded, how many, and which composer answers."""
-        documents, chunks = self.index.store.count()
+        documents, chunks = self.index.counts()
         return ServiceStatus(ready=self.ready(), documents=documents, chunks=chunks, llm=self.llm_status)
 
     def close(self) -> None:

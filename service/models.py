@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from ingest import Audience as Audience  # defined once, with documents; re-exported for the service
 from ingest import Chunk, Document
+from ingest import Filters as Filters  # documents' filters live with documents; re-exported
 
 
 class ReviewStatus(StrEnum):
@@ -20,37 +21,6 @@ class ReviewStatus(StrEnum):
     APPROVED = "approved"
     CHANGES_REQUESTED = "changes_requested"
     RETRACTED = "retracted"
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Restrictions on which guidelines may be used."""
-
-    issuers: tuple[str, ...] = ()
-    specialties: tuple[str, ...] = ()
-    topic: str = ""
-    year_from: int | None = None
-    year_to: int | None = None
-    audience: Audience | None = None
-
-    def admits(self, doc: Document) -> bool:
-        """True when a document passes every filter."""
-        if self.issuers and doc.issuer.casefold() not in {i.casefold() for i in self.issuers}:
-            return False
-        if self.specialties and doc.specialty.casefold() not in {s.casefold() for s in self.specialties}:
-            return False
-        if self.topic and not any(self.topic.casefold() in t.casefold() for t in (*doc.topics, doc.title)):
-            return False
-        if self.year_from is not None and (doc.year is None or doc.year < self.year_from):
-            return False
-        if self.year_to is not None and (doc.year is None or doc.year > self.year_to):
-            return False
-        return not (self.audience and doc.audience != self.audience)
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing is filtered."""
-        return self == Filters()
 
 
 @dataclass(frozen=True, slots=True)

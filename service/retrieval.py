@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ingest import Document, Index
+from ingest import Document, Filters, Index
 from medcite.config import RetrievalSettings
-from medcite.errors import RetrievalError
-from service.models import Audience, Evidence, Filters
+from service.models import Audience, Evidence
 from service.rerank import CrossEncoderReranker, Reranker
 
 log = logging.getLogger(__name__)
@@ -41,10 +39,8 @@ class Catalog:
         for doc in sorted(self.documents.values(), key=lambda d: d.year or 0):
             if doc.supersedes and doc.supersedes in self.documents:
                 self.superseded_by[doc.supersedes] = doc.id
-        keyword = index.keyword()
-        ids, doc_ids, sections, matrix = index.store.passages()
-        if ids != keyword.ids:
-            raise RetrievalError("keyword index is out of step with the chunk store; run `medcite ingest` again")
+        passages = index.passages()  # rows aligned with the keyword scores
+        ids, doc_ids, sections, matrix = passages.ids, passages.doc_ids, passages.sections, passages.matrix
         self.ids = ids
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         doc_order = sorted(self.documents)
@@ -72,25 +68,6 @@ class Catalog:
             return None
         admitted = np.asarray([filters.admits(self.documents[d]) for d in self.doc_order], dtype=bool)
         return admitted[self.chunk_doc]
-
-
-
-def chroma_where(filters: Filters) -> dict[str, Any] | None:
-    """The part of the filters Chroma can apply itself (topic is checked afterwards)."""
-    clauses: list[dict[str, Any]] = []
-    if filters.issuers:
-        clauses.append({"issuer": {"$in": list(filters.issuers)}})
-    if filters.specialties:
-        clauses.append({"specialty": {"$in": list(filters.specialties)}})
-    if filters.year_from is not None:
-        clauses.append({"year": {"$gte": filters.year_from}})
-    if filters.year_to is not None:
-        clauses.append({"year": {"$lte": filters.year_to}})
-    if filters.audience:
-        clauses.append({"audience": {"$eq": filters.audience}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 class HybridRetriever:
@@ -130,17 +107,14 @@ class HybridRetriever:
 
         candidates: set[int] = set()
         if s.fusion != "bm25":
-            ids, _ = cat.index.vectors.query(qv, s.candidates, chroma_where(filters))
+            ids, _ = cat.index.nearest(qv, s.candidates, filters)
             candidates.update(cat.position[i] for i in ids if i in cat.position)
         t2 = time.perf_counter()
         timings["dense"] = (t2 - t1) * 1000
-        keyword = cat.index.keyword().scores(query)
-        if mask is not None:
-            keyword = np.where(mask, keyword, 0.0)
+        hits = cat.index.keyword_search(query, s.candidates, mask)
+        keyword = hits.scores  # every passage's score: dense candidates get theirs too
         if s.fusion != "dense":
-            n = min(s.candidates, len(keyword))
-            top = np.argpartition(-keyword, n - 1)[:n]
-            candidates.update(int(i) for i in top if keyword[i] > 0)
+            candidates.update(hits.top)
         t3 = time.perf_counter()
         timings["keyword"] = (t3 - t2) * 1000
         if mask is not None:
@@ -198,7 +172,7 @@ class HybridRetriever:
         assert self.reranker is not None
         pool = np.argsort(-fused)[: max(k * 3, 10)]
         ids = [self.catalog.ids[int(pos[i])] for i in pool]
-        texts = {c.id: c.embed_text for c, _ in self.catalog.index.store.iter_chunks(ids, with_vectors=False)}
+        texts = {c.id: c.embed_text for c, _ in self.catalog.index.chunks(ids, with_vectors=False)}
         ce = self.reranker.scores(query, [texts[i] for i in ids]).astype(np.float64)
         spread = float(ce.max() - ce.min()) or 1.0
         out = fused - (float(fused.max()) + 1.0)  # everything outside the pool ranks below it
@@ -238,7 +212,7 @@ class HybridRetriever:
     ) -> list[Evidence]:
         cat = self.catalog
         ids = [cat.ids[int(pos[i])] for i in chosen]
-        loaded = {c.id: (c, v) for c, v in cat.index.store.iter_chunks(ids)}
+        loaded = {c.id: (c, v) for c, v in cat.index.chunks(ids)}
         out: list[Evidence] = []
         for i, chunk_id in zip(chosen, ids, strict=True):
             chunk, vectors = loaded[chunk_id]

@@ -9,6 +9,7 @@ PENDING_REVIEW = (
     "and is pending human review."
 )
 APPROVED = "Reviewed and approved by a medical reviewer."
+NOT_COVERED = "The guideline corpus does not cover this question."  # an abstention that gives no reason
 
 DISCLAIMERS: dict[Audience, str] = {
     "clinician": (

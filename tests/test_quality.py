@@ -23,8 +23,9 @@ def test_public_names_are_pinned() -> None:
     import service
 
     assert set(ingest.__all__) == {
-        "Audience", "Chunk", "ChunkVectors", "Document", "Embedder", "Index", "IndexStats", "IngestFailure",
-        "IngestReport", "KeywordIndex", "Progress", "SentenceTransformerEmbedder", "Span", "chunk_document",
+        "Audience", "Chunk", "ChunkVectors", "Document", "Embedder", "Filters", "Index", "IndexStats",
+        "IngestFailure", "IngestReport", "KeywordHits", "KeywordIndex", "Passages", "Progress",
+        "SentenceTransformerEmbedder", "Span", "VectorIndex", "chunk_document",
         "ingest_paths", "load_paths", "parse_front_matter", "record_to_document", "split_sentences",
         "word_count_tokens",
     }  # fmt: skip

@@ -8,6 +8,7 @@ import logging
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from medcite.cli import ingest_cmd, keys_cmd, purge_cmd, review_cmd, service_cmd
 from medcite.errors import MedciteError
@@ -29,10 +30,14 @@ with contextlib.suppress(ModuleNotFoundError):  # eval's command group lands wit
 
 
 def main() -> None:
-    """Entry point: run the app; a MedciteError becomes one line on stderr and exit status 2."""
+    """Entry point: run the app; a MedciteError or refused setting becomes one line on stderr and exit 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         app()
     except MedciteError as exc:
         print(f"medcite: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ValidationError as exc:  # settings from MEDCITE_* variables or .env that their validators refuse
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        print(f"medcite: error: invalid {exc.title}: {problems}", file=sys.stderr)
         sys.exit(2)

@@ -1,4 +1,5 @@
-"""`medcite eval`: offline retrieval, answer, citation and abstention metrics against gold sets."""
+"""`medcite eval`: offline retrieval, answer, citation and abstention metrics against gold sets; `medcite eval
+support` and `medcite eval tune`: the statement judge's calibration and the fusion-weight sweep."""
 
 from __future__ import annotations
 
@@ -58,10 +59,15 @@ def _verifier_agreement(settings: Settings, out: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the eval command to the app."""
+    """Add the eval command group to the app: `medcite eval --gold ...` runs the evaluation itself."""
+    group = typer.Typer(no_args_is_help=False)
+    app.add_typer(group, name="eval")
+    group.command("support")(support)
+    group.command("tune")(tune)
 
-    @app.command("eval")
+    @group.callback(invoke_without_command=True)
     def eval_command(
+        ctx: typer.Context,
         gold: Annotated[list[Path] | None, typer.Option("--gold", help="Gold JSON Lines file (repeatable).")] = None,
         systems: Annotated[str, typer.Option(help="Comma-separated systems: bm25, dense, hybrid, rrf.")
                            ] = "bm25,dense,hybrid,rrf",
@@ -91,6 +97,8 @@ def register(app: typer.Typer) -> None:
             "--verifier", help="Also measure the sentence verifier against eval/data/verifier_pairs.jsonl.")] = False,
     ) -> None:
         """Evaluate systems on gold sets; resumes from records.jsonl; non-zero exit on baseline regressions."""
+        if ctx.invoked_subcommand is not None:  # `medcite eval support|tune ...`: that command runs instead
+            return
         from eval import (
             EvalOptions,
             Runner,
@@ -172,3 +180,55 @@ def register(app: typer.Typer) -> None:
                           highlight=False)
                 raise typer.Exit(1)
             typer.echo(f"no metric fell by more than {tolerance} versus {baseline}")
+
+
+GoldOption = Annotated[Path, typer.Option("--gold", help="Gold JSON Lines file.")]
+
+
+def support(
+    gold: GoldOption,
+    seed: Annotated[int, typer.Option(help="Seed of the fit / held-out split.")] = 13,
+) -> None:
+    """Calibrate and measure the statement judge's support cosine on a passage set (PubMedQA); prints JSON."""
+    from eval.calibrate import calibrate_support, pair_agreement
+    from eval.gold import load_gold
+    from ingest import SentenceTransformerEmbedder
+
+    settings = settings_for(None)
+    embedder = SentenceTransformerEmbedder(settings.embedding)
+    result = calibrate_support(load_gold(gold), embedder, seed=seed)
+    typer.echo(json.dumps({"fitted": repr(result.fitted), "held_out": repr(result.held_out),
+                           "pairs_at_fitted": pair_agreement(embedder, threshold=result.fitted.threshold),
+                           "pairs_at_current": pair_agreement(embedder)}, indent=2))
+
+
+def tune(
+    gold: GoldOption,
+    limit: Annotated[int, typer.Option(help="Questions sampled from the gold set.")] = 1000,
+    sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of the question sample.")] = 7,
+    cache: Annotated[Path, typer.Option(help="Folder of cached eval indexes.")] = Path(".medcite/eval-cache"),
+    keyword_weights: Annotated[str, typer.Option("--keyword-weights", help="Comma-separated keyword weights.")
+                               ] = "0.1,0.3,0.6,1.0",
+    section_weights: Annotated[str, typer.Option("--section-weights", help="Comma-separated section weights.")
+                               ] = "0,0.1",
+    k: Annotated[int, typer.Option("--k", help="Ranking depth of the metrics.")] = 20,
+) -> None:
+    """Retrieval-only sweep of fusion weights; prints one JSON line per weight pair."""
+    from eval.corpus import build_index, questions_for
+    from eval.gold import load_gold
+    from eval.tune import grid, sweep
+    from ingest import SentenceTransformerEmbedder
+    from medcite.errors import InvalidInputError
+
+    try:
+        keyword = [float(x) for x in keyword_weights.split(",")]
+        section = [float(x) for x in section_weights.split(",")]
+    except ValueError:
+        raise InvalidInputError("--keyword-weights and --section-weights take comma-separated numbers") from None
+    settings = settings_for(None)
+    embedder = SentenceTransformerEmbedder(settings.embedding)
+    loaded = load_gold(gold)
+    built = build_index(loaded, cache_dir=cache, settings=settings, embedder=embedder)
+    questions = questions_for(loaded, built.collection, limit=limit, seed=sample_seed)
+    for point in sweep(built.settings, questions, grid(keyword, section), embedder=embedder, k=k):
+        typer.echo(json.dumps({"system": point.system.name, "record": point.record, "document": point.document}))

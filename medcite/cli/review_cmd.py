@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -140,45 +141,29 @@ def show(answer_id: AnswerId, index: IndexOption = None,
         console.print(f"\nfeedback: {len(feedback)} ratings, {unsafe} unsafe")
 
 
-@review.command("claim")
-def claim(answer_id: AnswerId, note: NoteOption = "", as_: AsOption = None, index: IndexOption = None) -> None:
-    """submitted or changes_requested → under_review."""
-    from service.models import ReviewStatus
-
-    _move(answer_id, ReviewStatus.UNDER_REVIEW, note, as_, index)
-
-
-@review.command("approve")
-def approve(answer_id: AnswerId, note: NoteOption = "", as_: AsOption = None, index: IndexOption = None) -> None:
-    """under_review → approved (records the cited guidelines' content hashes from the index)."""
-    from service.models import ReviewStatus
-
-    _move(answer_id, ReviewStatus.APPROVED, note, as_, index)
+# The moves a reviewer makes from the command line: (command, target state's name in ReviewStatus, help).
+MOVES = (
+    ("claim", "UNDER_REVIEW", "submitted or changes_requested → under_review."),
+    ("approve", "APPROVED", "under_review → approved (records the cited guidelines' content hashes from the index)."),
+    ("request-changes", "CHANGES_REQUESTED", "under_review → changes_requested."),
+    ("retract", "RETRACTED", "approved → retracted (no longer served as approved)."),
+    ("resubmit", "SUBMITTED", "changes_requested or retracted → submitted (back in the queue)."),
+)
 
 
-@review.command("request-changes")
-def request_changes(answer_id: AnswerId, note: NoteOption = "", as_: AsOption = None,
-                    index: IndexOption = None) -> None:
-    """under_review → changes_requested."""
-    from service.models import ReviewStatus
+def _move_command(target: str) -> Callable[..., None]:
+    """A command that moves one answer to the ReviewStatus named target."""
 
-    _move(answer_id, ReviewStatus.CHANGES_REQUESTED, note, as_, index)
+    def command(answer_id: AnswerId, note: NoteOption = "", as_: AsOption = None, index: IndexOption = None) -> None:
+        from service.models import ReviewStatus
 
+        _move(answer_id, ReviewStatus[target], note, as_, index)
 
-@review.command("retract")
-def retract(answer_id: AnswerId, note: NoteOption = "", as_: AsOption = None, index: IndexOption = None) -> None:
-    """approved → retracted (no longer served as approved)."""
-    from service.models import ReviewStatus
-
-    _move(answer_id, ReviewStatus.RETRACTED, note, as_, index)
+    return command
 
 
-@review.command("resubmit")
-def resubmit(answer_id: AnswerId, note: NoteOption = "", as_: AsOption = None, index: IndexOption = None) -> None:
-    """changes_requested or retracted → submitted (back in the queue)."""
-    from service.models import ReviewStatus
-
-    _move(answer_id, ReviewStatus.SUBMITTED, note, as_, index)
+for _name, _target, _help in MOVES:
+    review.command(_name, help=_help)(_move_command(_target))
 
 
 @audit.command("export")

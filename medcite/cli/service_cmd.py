@@ -100,6 +100,8 @@ def _export(settings: Settings) -> None:
 
 def _print(a: Answer) -> None:
     """The answer in the page's shape, from the domain Answer."""
+    from service.texts import NOT_COVERED
+
     console = Console()
     console.print(f"[bold]{escape(a.question)}[/bold]")
     console.print(
@@ -107,7 +109,7 @@ def _print(a: Answer) -> None:
         + (f"  · last updated {a.last_updated}" if a.last_updated else "")
     )
     if a.abstained:
-        console.print(Panel(escape(a.abstention_reason or "The guideline corpus does not cover this question."),
+        console.print(Panel(escape(a.abstention_reason or NOT_COVERED),
                             title="Not covered"))
         if a.nearest_topics:
             console.print("Nearest topics covered: " + "; ".join(a.nearest_topics))

@@ -19,7 +19,7 @@ from medcite.config import Settings
 from medcite.errors import NotFoundError
 from service.api.deps import ServiceDep
 from service.api.schemas import AnswerOut
-from service.models import Audience
+from service.models import Audience, ReviewStatus
 
 router = APIRouter(include_in_schema=False)
 SERVICE = Path(__file__).resolve().parent.parent
@@ -27,10 +27,11 @@ TEMPLATES = SERVICE / "templates"
 WIDGET = SERVICE / "static" / "widget.js"
 WIDGET_VERSION = 1  # the widget's contract (attributes, events it reads); /widget.v1.js caches for a day
 DEFAULT_POLICY = TEMPLATES / "editorial_policy.txt"
-STEPS = [("submitted", "Submitted"), ("under_review", "Under review"), ("approved", "Approved")]
+STEPS = [(ReviewStatus.SUBMITTED, "Submitted"), (ReviewStatus.UNDER_REVIEW, "Under review"),
+         (ReviewStatus.APPROVED, "Approved")]
 STATUS_NOTES = {
-    "changes_requested": "A reviewer asked for changes to this answer; it is pending review again.",
-    "retracted": "This answer was retracted by a reviewer. Do not rely on it.",
+    ReviewStatus.CHANGES_REQUESTED: "A reviewer asked for changes to this answer; it is pending review again.",
+    ReviewStatus.RETRACTED: "This answer was retracted by a reviewer. Do not rely on it.",
 }
 
 

@@ -84,3 +84,18 @@ def test_verifier_agreement_with_the_hand_labels(tmp_path: Path) -> None:
     # Held-out half, with the thresholds in settings: a floor under today's measured agreement (0.83).
     assert report["current-test"]["pairs"] >= 100 and report["current-test"]["accuracy"] >= 0.78
     assert report["current-test"]["by_kind"]["number"] >= 0.85 and report["current-test"]["by_kind"]["negation"] >= 0.85
+
+
+def test_tune_and_support_are_eval_subcommands(answers_gold: Path, passages_gold: Path, tmp_path: Path) -> None:
+    run = medcite("eval", "tune", "--gold", str(answers_gold), "--limit", "5", "--cache", str(tmp_path / "cache"),
+                  "--keyword-weights", "0.3,1", "--section-weights", "0")
+    assert run.returncode == 0, run.stderr
+    points = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [p["system"] for p in points] == ["bm25", "dense", "rrf", "hybrid kw=0.3 sw=0", "hybrid kw=1 sw=0"]
+    assert all(0.0 <= p["record"]["ndcg@10"] <= 1.0 for p in points)
+    run = medcite("eval", "support", "--gold", str(passages_gold))
+    assert run.returncode == 0, run.stderr
+    assert {"fitted", "held_out", "pairs_at_fitted", "pairs_at_current"} <= set(json.loads(run.stdout))
+    bad = medcite("eval", "tune", "--gold", str(answers_gold), "--keyword-weights", "lots")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "medcite: error: --keyword-weights and --section-weights take comma-separated numbers"]
