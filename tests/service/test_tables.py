@@ -1,0 +1,101 @@
+"""The team-written vocabulary tables follow their header rules on the bundled corpus, and brand names and lay
+phrases of the tables reach the corpus terms they are written for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ingest import Document, load_paths
+from medcite.config import AnswerabilitySettings
+from service import QueryAnalyzer, Vocabulary
+from service.vocabulary import Key, key_of, stems_of
+
+ROOT = Path(__file__).resolve().parents[2]
+LAY_TABLE = ROOT / "service" / "data" / "lay_terms.yaml"
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[Document]:
+    docs = [d for d in load_paths([ROOT / "corpus"]) if isinstance(d, Document)]
+    assert len(docs) >= 100
+    return docs
+
+
+@pytest.fixture(scope="module")
+def lay_rows() -> list[dict[str, list[str]]]:
+    rows = yaml.safe_load(LAY_TABLE.read_text(encoding="utf-8"))
+    assert isinstance(rows, list) and len(rows) >= 250
+    return rows
+
+
+def _names(doc_stems: list[tuple[str, ...]], term: str) -> bool:
+    key = key_of(term)
+    n = len(key)
+    return any(stems[i:i + n] == key for stems in doc_stems for i in range(len(stems) - n + 1))
+
+
+def test_lay_phrases_are_in_one_entry_and_none_is_a_digest_topic(
+        documents: list[Document], lay_rows: list[dict[str, list[str]]]) -> None:
+    topics = {key_of(t) for d in documents for t in (*d.topics, d.title)}
+    owner: dict[Key, int] = {}
+    twice: list[str] = []
+    for i, row in enumerate(lay_rows):
+        assert row.get("lay") and row.get("means"), f"entry {i} needs lay phrases and corpus terms"
+        for phrase in row["lay"]:
+            key = key_of(phrase)
+            if owner.setdefault(key, i) != i:
+                twice.append(phrase)
+    assert not twice, f"lay phrases in two entries: {twice}"
+    assert not [p for row in lay_rows for p in row["lay"] if key_of(p) in topics], "a lay phrase is a digest topic"
+
+
+def test_every_lay_meaning_occurs_in_the_digests(
+        documents: list[Document], lay_rows: list[dict[str, list[str]]]) -> None:
+    doc_stems = [stems_of(" ".join((d.title, *d.topics, d.text))) for d in documents]
+    absent = [m for row in lay_rows for m in row["means"] if not _names(doc_stems, m)]
+    assert not absent, f"means terms no digest uses: {absent}"
+
+
+@pytest.fixture(scope="module")
+def analyzer(documents: list[Document]) -> QueryAnalyzer:
+    return QueryAnalyzer(Vocabulary(documents), AnswerabilitySettings())
+
+
+def test_a_pack_of_several_generics_is_its_own_entry_not_a_brand_of_one(analyzer: QueryAnalyzer) -> None:
+    single = analyzer.analyze("Is Voquezna taken with food?").subjects
+    pack = analyzer.analyze("Is Voquezna Dual Pak taken with food?").subjects
+    assert [m.term.name for m in single] == ["vonoprazan"]
+    assert [(m.text, m.term.name) for m in pack] == [("Voquezna Dual Pak", "vonoprazan/amoxicillin")]
+    assert key_of("amoxicillin") in pack[0].term.related  # amoxicillin passages are on the pack's topic
+
+
+@pytest.mark.parametrize(("question", "typed", "corpus_term"), [
+    ("Can I use NuvaRing if I get migraine with aura?", "NuvaRing", "vaginal ring"),
+    ("How long is the Voquezna Dual Pak taken?", "Voquezna Dual Pak", "vonoprazan"),
+    ("Is Microgynon ok if I smoke?", "Microgynon", "combined oral contraceptive"),
+    ("Can I take Roaccutane while pregnant?", "Roaccutane", "isotretinoin"),
+    ("Is Stilnox ok for sleep?", "Stilnox", "zolpidem"),
+])
+def test_brands_reach_the_corpus_terms_they_name(analyzer: QueryAnalyzer, question: str, typed: str,
+                                                 corpus_term: str) -> None:
+    analysis = analyzer.analyze(question)
+    mention = next(m for m in analysis.subjects if m.text == typed)
+    assert not analysis.unknown
+    # The corpus names the term in its text: a passage naming it is on the brand's topic.
+    assert mention.term.about(stems_of(f"Guidance on {corpus_term}."), "elsewhere")
+
+
+@pytest.mark.parametrize(("question", "typed", "topic"), [
+    ("my toddler has the runs", "the runs", "acute diarrhoea"),
+    ("Is the ring ok after 35?", "the ring", "vaginal ring"),
+    ("I forgot my pill last night", "forgot my pill", "missed pill"),
+    ("Should I worry about fewer kicks at 30 weeks?", "fewer kicks", "reduced fetal movements"),
+    ("Can I fly with a stuffy nose?", "stuffy nose", "blocked nose"),
+])
+def test_lay_phrases_reach_the_digest_topics_they_mean(analyzer: QueryAnalyzer, question: str, typed: str,
+                                                       topic: str) -> None:
+    mention = next(m for m in analyzer.analyze(question).subjects if m.text == typed)
+    assert mention.term.topic_docs and key_of(topic) in mention.term.keys
