@@ -127,9 +127,6 @@ def _in_step(state: dict[str, object]) -> bool:
 
 
 @pytest.mark.slow
-# Still marked until a full run of this version passes: its reads of each index now happen in a fresh process (the
-# reported "empty vector store" was this test reading a rebuilt folder through chromadb's per-path client cache).
-@pytest.mark.xfail(strict=False, reason="pending one full pass of the fresh-process version (issue 15)")
 def test_ingest_killed_at_five_random_points_ends_like_a_clean_run(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     _write_docs(docs, 40)
