@@ -119,7 +119,11 @@ class Index:
             raise IndexMismatchError(
                 f"index has {meta['dim']}-dimensional vectors, the model gives {embedder.dim}"
             )
-        vectors = ChromaIndex(make_client(settings), collection_name(spec), embedder)
+        try:
+            vectors = ChromaIndex(make_client(settings), collection_name(spec), embedder)
+        except BaseException:
+            store.close()  # a worker retrying an unreachable Chroma server must not leak a connection per try
+            raise
         return cls(settings, embedder, store, vectors, generation=generation)
 
     def close(self) -> None:

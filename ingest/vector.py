@@ -14,7 +14,7 @@ import numpy.typing as npt
 from ingest.embedding import ChunkVectors, Embedder
 from ingest.models import Chunk, Document, Filters
 from medcite.config import EmbeddingSettings, Settings
-from medcite.errors import IndexStoreError, RetrievalError, VectorStoreUnavailableError
+from medcite.errors import RetrievalError, VectorStoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,8 @@ def make_client(settings: Settings) -> Any:
                 settings=chroma_settings,
             )
         except Exception as exc:  # chromadb raises bare exceptions for connection failures
-            raise IndexStoreError(f"cannot reach Chroma at {url}: {exc}") from None
+            raise VectorStoreUnavailableError(
+                f"the vector store (Chroma) cannot be reached at {url} ({type(exc).__name__}: {exc})") from None
     path = Path(settings.storage.index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)

@@ -11,6 +11,8 @@ ROOT=$(mktemp -d "${TMPDIR:-/tmp}/medcite-image.XXXXXX")
 SERVER=""
 cleanup() { if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi; rm -rf "$ROOT"; }
 trap cleanup EXIT
+# The service's log without uvicorn's lines about restarting workers, which would hide why they stop.
+serve_log() { grep -v 'Waiting for child process\|Child process \[' "$ROOT/serve.log" | tail -50 >&2 || true; }
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False PIP_DISABLE_PIP_VERSION_CHECK=1
 step() { echo "image-steps: $*"; }
 
@@ -52,20 +54,45 @@ EOF
 )
 health="$VENV/bin/$health"
 if bash -c "$health" 2>/dev/null; then echo "image-steps: the healthcheck passes with no server" >&2; exit 1; fi
-# The image's USER (uid 10001) is not mirrored: the service runs as whoever runs this script.
-as=$(id -un)
-metrics="$ROOT/metrics"
-mkdir -p "$metrics" && chmod 777 "$metrics"
+# USER uid:gid: as root, the runtime steps run as the image's uid (setpriv), on files given to it as the image's
+# COPY --chown does. Only reading is widened (CAP_DAC_READ_SEARCH, and only when this machine's interpreter is
+# where that uid cannot read, such as under a mode-700 /root): writes stay those of an unprivileged user.
+user=$(sed -n 's/^USER \([0-9]*:[0-9]*\)$/\1/p' Dockerfile)
+[ -n "$user" ] || { echo "image-steps: no numeric USER uid:gid in the Dockerfile" >&2; exit 1; }
+mkdir -p "$ROOT/tmp" && chmod 1777 "$ROOT/tmp"  # the image's /tmp, where its PROMETHEUS_MULTIPROC_DIR is
+metrics="$ROOT/tmp/medcite-metrics"
+mkdir -p "$metrics"
+as_user=()
+as="$(id -un) (uid $(id -u))"
+if [ "$(id -u)" = 0 ]; then
+  chmod 755 "$ROOT"
+  chown -R "$user" "$ROOT/app" "$ROOT/data" "$metrics"
+  as_user=(setpriv --reuid="${user%:*}" --regid="${user#*:}" --clear-groups)
+  # Its interpreter must be able to start itself again (uvicorn's workers are new interpreters).
+  if ! "${as_user[@]}" "$PY" -c "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import medcite'], check=True)" \
+      >/dev/null 2>&1; then
+    as_user+=(--inh-caps=+dac_read_search --ambient-caps=+dac_read_search)
+  fi
+  "${as_user[@]}" "$PY" -c "import os, sys; sys.exit(os.getuid() == 0 or os.access('$ROOT', os.W_OK))" ||
+    { echo "image-steps: uid ${user%:*} could write where it should not" >&2; exit 1; }
+  as="uid ${user%:*}"
+fi
 (cd "$ROOT/app" && exec env HOME="$ROOT/app" MEDCITE_INDEX_DIR="$ROOT/data/index" MEDCITE_API__HOST=127.0.0.1 \
-  PROMETHEUS_MULTIPROC_DIR="$metrics" "$VENV/bin/medcite" serve --port "$port" --workers 2 \
+  PROMETHEUS_MULTIPROC_DIR="$metrics" ${as_user[@]+"${as_user[@]}"} "$VENV/bin/medcite" serve --port "$port" --workers 2 \
   >"$ROOT/serve.log" 2>&1) &
 SERVER=$!
 for _ in $(seq 1 120); do
   if bash -c "$health" 2>/dev/null; then break; fi
-  if ! kill -0 "$SERVER" 2>/dev/null; then tail -50 "$ROOT/serve.log" >&2; echo "image-steps: the service exited" >&2; exit 1; fi
+  if ! kill -0 "$SERVER" 2>/dev/null; then serve_log; echo "image-steps: the service exited" >&2; exit 1; fi
   sleep 1
 done
-bash -c "$health" 2>/dev/null || { tail -50 "$ROOT/serve.log" >&2; echo "image-steps: /readyz never became healthy" >&2; exit 1; }
+bash -c "$health" 2>/dev/null || { serve_log; echo "image-steps: /readyz never became healthy" >&2; exit 1; }
+if [ "$(id -u)" = 0 ]; then
+  for pid in $SERVER $(pgrep -P "$SERVER" || true); do
+    [ "$(ps -o uid= -p "$pid" | tr -d ' ')" = "${user%:*}" ] ||
+      { echo "image-steps: service process $pid does not run as uid ${user%:*}" >&2; exit 1; }
+  done
+fi
 step "HEALTHCHECK passes against the service (2 workers) run as $as"
 
 # Size estimate of the runtime image's parts (the python:3.11-slim base adds about 130 MB).

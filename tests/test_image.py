@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -40,3 +41,5 @@ def test_image_steps_build_the_corpus_index_and_pass_the_healthcheck() -> None:
                          capture_output=True, text=True, timeout=1500)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "image-steps: HEALTHCHECK passes" in res.stdout and res.stdout.rstrip().endswith("image-steps: ok")
+    if os.geteuid() == 0:  # the runtime steps run as the image's unprivileged user, as the USER line says
+        assert "run as uid 10001" in res.stdout, res.stdout

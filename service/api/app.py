@@ -12,10 +12,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
 from medcite.config import Settings, get_settings
-from medcite.errors import IndexStoreError
+from medcite.errors import VectorStoreUnavailableError
 from service.answering import AnswerService
 from service.api import errors
-from service.api.auth import Guard
 from service.api.body_limit import BodyLimit
 from service.api.metrics import Metrics
 from service.api.observe import Observe
@@ -25,8 +24,7 @@ from service.api.pages import router as pages_router
 from service.api.review_routes import router as review_router
 from service.api.routes import router
 from service.api.sites import ALLOWED_HEADERS, SiteCORS, SiteGate
-from service.keys import KeyStore
-from service.live import LiveService
+from service.api.startup import Starter
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -38,29 +36,11 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.service = service
-        app.state.unavailable = ""
-        owned = service is None
-        if owned:
-            try:
-                app.state.service = AnswerService(settings)
-                app.state.service.index.embedder.embed_query("warm up")  # load the model before the first user
-            except IndexStoreError as exc:
-                log.error("serving without an index: %s", exc)
-                app.state.unavailable = str(exc)
-        running = app.state.service
-        app.state.live = LiveService(running) if running is not None else None
-        app.state.guard = app.state.sites = None
-        if running is not None:
-            # Keys live beside the answers; approvals of guidelines re-ingested since the last start fall back.
-            keys = KeyStore(running.conversations.engine)
-            app.state.guard = Guard(keys, settings.review)
-            app.state.sites = SiteGate(keys, settings.api)
-            await run_in_threadpool(running.workflow.sweep)
-        if running is not None and running.settings.llm.provider != "none" and running.settings.llm.startup_check:
-            await run_in_threadpool(running.check_llm)
+        starter = Starter(app, settings, service, retry_s=VectorStoreUnavailableError.retry_after)
+        await run_in_threadpool(starter.start)
         yield
-        if owned and app.state.service is not None:
+        starter.stop()
+        if service is None and app.state.service is not None:
             app.state.service.close()  # the generation served last; earlier ones were left to the collector
 
     app = FastAPI(

@@ -8,13 +8,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ingest import Index, SentenceTransformerEmbedder, ingest_paths
+from ingest.generations import FOLDER, KEYWORD, POINTER, STORE
 from medcite.config import Settings, StorageSettings
 from service import AnswerService
+from service.api import create_app
 
-from .conftest import free_port, wait_for_http
+from .conftest import LiveServer, free_port, wait_for_http
 
 
 @pytest.fixture()
@@ -53,3 +56,29 @@ def test_ingest_and_answer_through_a_chroma_server(
         assert any("methylprednisolone" in s.text for s in answer.all_sentences())
     finally:
         service.close()
+
+
+@pytest.mark.slow
+def test_a_second_host_serves_from_only_the_published_generation_and_the_shared_server(
+    tmp_path: Path, chroma_url: str, fixture_corpus: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    ingest_host = tmp_path / "index"
+    assert ingest_paths([fixture_corpus], settings=Settings(
+        index_dir=ingest_host, storage=StorageSettings(chroma_url=chroma_url)), embedder=embedder).ok
+    name = (ingest_host / POINTER).read_text().strip()
+    # What docs/operations.md says a serving host needs, copied the way it says: the generation, then CURRENT.
+    other_host = tmp_path / "other-host" / "index"
+    (other_host / FOLDER / name).mkdir(parents=True)
+    shutil.copy(ingest_host / FOLDER / name / STORE, other_host / FOLDER / name / STORE)
+    shutil.copytree(ingest_host / FOLDER / name / KEYWORD, other_host / FOLDER / name / KEYWORD)
+    shutil.copy(ingest_host / POINTER, other_host / POINTER)
+    settings = Settings(index_dir=other_host, storage=StorageSettings(chroma_url=chroma_url))
+    with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=60) as http:
+        assert http.get("/readyz").status_code == 200
+        res = http.post("/v1/answers", json={"question": "How are acute NMOSD attacks treated?"})
+        assert res.status_code == 200, res.text
+        assert res.headers["x-index-generation"] == name
+        assert res.json()["references"][0]["doc_id"] == "demo-nmosd"
+    # The serving host wrote nothing of the ingest host's kind: no working store, no embedded Chroma.
+    assert sorted(p.name for p in other_host.iterdir()) == sorted([FOLDER, POINTER])
+    assert not (other_host / "store.sqlite").exists() and not (other_host / "chroma").exists()

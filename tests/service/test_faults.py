@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -126,3 +127,33 @@ def test_a_fresh_vector_store_is_refilled_from_the_chunk_store_by_the_next_inges
     cli("ingest", str(fixture_corpus))
     stats = json.loads(cli("stats", "--json"))
     assert stats["vectors"] == stats["chunks"] > 0
+
+
+@pytest.mark.slow
+def test_a_worker_started_while_the_chroma_server_is_down_serves_once_it_comes_up(
+        tmp_path: Path, fixture_corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
+    port = free_port()
+    chroma = _chroma(tmp_path / "chroma", port)
+    settings = Settings(index_dir=tmp_path / "index", storage=StorageSettings(chroma_url=f"http://127.0.0.1:{port}"))
+    try:
+        assert ingest_paths([fixture_corpus], settings=settings, embedder=embedder).ok
+        chroma.send_signal(signal.SIGKILL)
+        chroma.wait()
+        with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=60) as http:
+            ready = http.get("/readyz")
+            assert ready.status_code == 503, ready.text
+            assert "Chroma" in ready.json()["detail"] and "retrying" in ready.json()["detail"]
+            asked = http.post("/v1/answers", json={"question": QUESTION})
+            assert asked.status_code == 503 and asked.json()["detail"]
+            chroma = _chroma(tmp_path / "chroma", port)
+            deadline = time.monotonic() + 120  # a bound on the wait, not a speed requirement
+            while (ready := http.get("/readyz")).status_code != 200:
+                assert time.monotonic() < deadline, f"still not ready after the server came back: {ready.text}"
+                time.sleep(0.5)
+            res = http.post("/v1/answers", json={"question": QUESTION})
+            assert res.status_code == 200, res.text
+            assert res.json()["references"][0]["doc_id"] == "demo-nmosd"
+    finally:
+        if chroma.poll() is None:
+            chroma.terminate()
+            chroma.wait(timeout=20)
