@@ -197,6 +197,12 @@ def _population_stems() -> frozenset[str]:
                                 "adult", "women", "men", "infants", "elderly", "kids", "baby"]))
 
 
+def _surface(typed: list[tuple[str, str]]) -> str:
+    """The words as typed; a word read as several ("toddler" → young children) is shown once."""
+    shown = [t for j, (t, _) in enumerate(typed) if j == 0 or t != typed[j - 1][0]]
+    return " ".join(shown)
+
+
 class QueryAnalyzer:
     """Extracts subject, ask, populations and unknown terms against one corpus vocabulary."""
 
@@ -264,7 +270,7 @@ class QueryAnalyzer:
                 if term.kind == "procedure":  # a procedure or test of the team's table
                     if term.docs:
                         continue  # the corpus names it: its words count as any others do
-                    absent.append(" ".join(t for t, _ in typed[i:i + n]))
+                    absent.append(_surface(typed[i:i + n]))
                     used[i:i + n] = [True] * n
                     i += n - 1
                     break
@@ -276,7 +282,7 @@ class QueryAnalyzer:
                     if not classes or ask is Ask.DOSE:
                         continue
                     via_class.append((len(mentions), i, i + n, classes))
-                text = " ".join(t for t, _ in typed[i:i + n])
+                text = _surface(typed[i:i + n])
                 mentions.append(Mention(text, term, " ".join(fixes[j] for j in range(i, i + n) if j in fixes)))
                 spans.append((i, i + n))
                 for j in range(i, i + n):
@@ -348,7 +354,7 @@ class QueryAnalyzer:
         for start, end, condition in self.vocabulary.conditions_in(stems):
             if all(st in _population_stems() or st in STOP for st in stems[start:end]):
                 continue
-            text = " ".join(t for t, _ in typed[start:end])
+            text = _surface(typed[start:end])
             # A corpus term spelled over the condition decides unless the condition's spelling is longer
             # ("shingles vaccine" is the vaccine's topic; "cold sores" is not the common cold).
             over = [m for m, (a, b) in zip(mentions, spans, strict=True)

@@ -288,6 +288,23 @@ class Vocabulary:
         for spelled in surface | {w for t in self.by_key.values() for w in tokens(t.name) if len(w) >= 5}:
             by_initial[spelled[0]].add(spelled)
         self.spellings_by_initial = {k: sorted(v) for k, v in by_initial.items()}
+        self._key_expanded_spellings()
+
+    def _key_expanded_spellings(self) -> None:
+        """A question's one-word lay terms read as the corpus's words before terms are looked up ("baby" →
+        infants), so each spelling holding such a word is keyed under its expanded form too ("baby not moving")."""
+        swap = {stem_all([w])[0]: tuple(stem_all(e)) for w, e in self.expansions.items()}
+
+        def widened(key: Key) -> Key | None:
+            wide = tuple(x for t in key for x in swap.get(t, (t,)))
+            return wide if wide != key and len(wide) <= MAX_TERM_TOKENS else None
+
+        for key, term in list(self.by_key.items()):
+            if wide := widened(key):
+                self.by_key.setdefault(wide, term)
+        for key, condition in list(self.conditions.items()):
+            if wide := widened(key):
+                self.conditions.setdefault(wide, condition)
 
     def _term(self, name: str, kind: TermKind) -> Term:
         key = key_of(name)

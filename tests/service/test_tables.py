@@ -94,6 +94,9 @@ def test_brands_reach_the_corpus_terms_they_name(analyzer: QueryAnalyzer, questi
     ("I forgot my pill last night", "forgot my pill", "missed pill"),
     ("Should I worry about fewer kicks at 30 weeks?", "fewer kicks", "reduced fetal movements"),
     ("Can I fly with a stuffy nose?", "stuffy nose", "blocked nose"),
+    # Phrases holding a one-word lay term the question step reads as the corpus's words ("baby" → infants).
+    ("My baby is moving less than usual", "baby is moving less", "reduced fetal movements"),
+    ("toddler diarrhoea for a week", "toddler diarrhoea", "toddler diarrhoea"),
 ])
 def test_lay_phrases_reach_the_digest_topics_they_mean(analyzer: QueryAnalyzer, question: str, typed: str,
                                                        topic: str) -> None:
