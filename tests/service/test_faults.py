@@ -33,14 +33,25 @@ def _chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
     return proc
 
 
-@pytest.mark.slow
-def test_a_killed_chroma_server_means_503_with_retry_after_and_answers_resume_when_it_returns(
-        tmp_path: Path, fixture_corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
+def _ingested_on_server(tmp_path: Path, fixture_corpus: Path,
+                        embedder: SentenceTransformerEmbedder) -> tuple[int, subprocess.Popen[bytes], Settings]:
+    """A `chroma run` server on a free port with the fixture corpus ingested into it."""
     port = free_port()
     chroma = _chroma(tmp_path / "chroma", port)
     settings = Settings(index_dir=tmp_path / "index", storage=StorageSettings(chroma_url=f"http://127.0.0.1:{port}"))
     try:
         assert ingest_paths([fixture_corpus], settings=settings, embedder=embedder).ok
+    except BaseException:
+        chroma.kill()
+        raise
+    return port, chroma, settings
+
+
+@pytest.mark.slow
+def test_a_killed_chroma_server_means_503_with_retry_after_and_answers_resume_when_it_returns(
+        tmp_path: Path, fixture_corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
+    port, chroma, settings = _ingested_on_server(tmp_path, fixture_corpus, embedder)
+    try:
         service = AnswerService(settings, index=Index.open(settings, embedder=embedder))
         with LiveServer(create_app(settings, service=service)) as live, \
                 httpx.Client(base_url=live.url, timeout=60) as http:
@@ -132,11 +143,8 @@ def test_a_fresh_vector_store_is_refilled_from_the_chunk_store_by_the_next_inges
 @pytest.mark.slow
 def test_a_worker_started_while_the_chroma_server_is_down_serves_once_it_comes_up(
         tmp_path: Path, fixture_corpus: Path, embedder: SentenceTransformerEmbedder) -> None:
-    port = free_port()
-    chroma = _chroma(tmp_path / "chroma", port)
-    settings = Settings(index_dir=tmp_path / "index", storage=StorageSettings(chroma_url=f"http://127.0.0.1:{port}"))
+    port, chroma, settings = _ingested_on_server(tmp_path, fixture_corpus, embedder)
     try:
-        assert ingest_paths([fixture_corpus], settings=settings, embedder=embedder).ok
         chroma.send_signal(signal.SIGKILL)
         chroma.wait()
         with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=60) as http:
