@@ -1,6 +1,6 @@
 """Ingest: load guideline texts, chunk them on sections and sentences, embed offline, index in Chroma + bm25s."""
 
-from ingest.chunking import chunk_document, split_sentences, word_count_tokens
+from ingest.chunking import chunk_document, split_sections, split_sentences, word_count_tokens
 from ingest.embedding import ChunkVectors, Embedder, SentenceTransformerEmbedder
 from ingest.index import Index, IndexStats
 from ingest.loaders import load_paths, parse_front_matter, record_to_document
@@ -31,6 +31,7 @@ __all__ = [
     "load_paths",
     "parse_front_matter",
     "record_to_document",
+    "split_sections",
     "split_sentences",
     "word_count_tokens",
 ]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ingest import Document
+from ingest import Document, split_sections
 
 TermKind = Literal["condition", "drug", "drug_class", "procedure"]
 Key = tuple[str, ...]
@@ -152,7 +152,6 @@ def load_lay_terms(text: str | None = None) -> list[tuple[tuple[str, ...], tuple
     return [(_strings(r.get("lay")), _strings(r.get("means"))) for r in rows if isinstance(r, dict)]
 
 
-_HEADING = re.compile(r"^#{2,6}\s+(.+?)\s*$", re.MULTILINE)
 _GENERIC_STEMS = frozenset({"test", "scan", "screen", "check", "procedur", "surgeri"})
 
 
@@ -200,9 +199,11 @@ class Vocabulary:
                 cls.keys.update(generic.keys)  # naming a member drug is naming the class
                 generic.related.add(key_of(name))  # a passage on "ACE inhibitors" is about lisinopril too
         self.expansions: dict[str, list[str]] = {}  # one-word shorthand → the corpus's words for it
+        means_of: dict[Key, list[Key]] = defaultdict(list)  # a lay spelling → the corpus terms it means
         for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
             targets = [self.by_key[k] for k in (key_of(m) for m in means) if k in self.by_key]
             for phrase in lay:
+                means_of[key_of(phrase)].extend(k for k in map(key_of, means) if k)
                 existing = self.by_key.get(key_of(phrase))
                 if targets:
                     self._alias(phrase, targets[0])
@@ -240,14 +241,10 @@ class Vocabulary:
         # guideline), though it is not among the topics.
         # The whole heading only: "Tetanus, shingles, HPV and hepatitis vaccines" is no section on tetanus.
         for d in docs:
-            for heading in _HEADING.findall(d.text):
+            for heading in {title for section in split_sections(d) for title in section.path}:
                 if key := key_of(heading):
                     topic_runs[key].add(d.id)
         # The team's lay words name a covered condition where what they mean does ("dog bite" → animal bites).
-        means_of: dict[Key, list[Key]] = defaultdict(list)
-        for lay, means in lay_terms if lay_terms is not None else load_lay_terms():
-            for phrase in lay:
-                means_of[key_of(phrase)].extend(k for k in map(key_of, means) if k)
         # Only a corpus described by topics can say what it covers; research sets of bare passages (PubMedQA) do not.
         table = list(conditions if conditions is not None else load_table("conditions")) if described else []
         covered_names: set[str] = set()

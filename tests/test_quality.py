@@ -26,7 +26,7 @@ def test_public_names_are_pinned() -> None:
         "Audience", "Chunk", "ChunkVectors", "Document", "Embedder", "Filters", "Index", "IndexStats",
         "IngestFailure", "IngestReport", "KeywordHits", "KeywordIndex", "Passages", "Progress",
         "SentenceTransformerEmbedder", "Span", "VectorIndex", "chunk_document",
-        "ingest_paths", "load_paths", "parse_front_matter", "record_to_document", "split_sentences",
+        "ingest_paths", "load_paths", "parse_front_matter", "record_to_document", "split_sections", "split_sentences",
         "word_count_tokens",
     }  # fmt: skip
     assert {"AnswerService", "Answer", "Filters", "HybridRetriever", "ExtractiveComposer", "AnswerabilityGate",
