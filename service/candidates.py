@@ -18,7 +18,7 @@ import numpy.typing as npt
 from service.ages import age_fit, question_age
 from service.answerability import ASK_EVIDENCE
 from service.models import Audience, Evidence
-from service.understanding import POPULATIONS, STOP, QueryAnalysis
+from service.understanding import POPULATIONS, QueryAnalysis
 from service.vocabulary import mentions_any, stems_of
 
 _WORD = re.compile(r"\w+")
@@ -52,13 +52,13 @@ _META_QUESTION = re.compile(
 # superseded, meta (a section about the guideline itself), opening (near its section's heading), lexical
 # (IDF-weighted share of question words), names (names a subject), answers (answers the kind of ask),
 # population, age (+1 holds the asked age, -1 only other ages), named (the guideline the question names),
-# central (closeness to the other strong sentences), qualifier (IDF-weighted share of the question's words other
-# than its subjects, in the sentence itself), fresh (share of the words a follow-up adds, in the sentence).
+# central (closeness to the other strong sentences).
 # For the lead only: conditional ("If ..., "), coverage (share of the question's subjects it is about),
 # guideline_only (about the guideline in a clinical question).
 FEATURES = ("sim", "dense", "section", "recommends", "dose", "reader", "long", "superseded", "meta", "opening",
-            "lexical", "names", "answers", "population", "age", "named", "central", "qualifier", "fresh",
-            "conditional", "coverage", "guideline_only")
+            "lexical", "names", "answers", "population", "age", "named", "central", "conditional", "coverage",
+            "guideline_only")
+_AT = {name: i for i, name in enumerate(FEATURES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class Candidate:
         return self.evidence.chunk.section or self.evidence.document.title
 
     def feature(self, name: str) -> float:
-        return float(self.features[FEATURES.index(name)])
+        return float(self.features[_AT[name]])
 
     @property
     def answers_ask(self) -> bool:
@@ -114,7 +114,7 @@ def _offset_in_section(ev: Evidence, sentence: int) -> int:
 
 def candidates(question: str, qv: npt.NDArray[np.float32], evidence: Sequence[Evidence], audience: Audience,
                analysis: QueryAnalysis | None, min_similarity: float,
-               select: npt.NDArray[np.float64], history: Sequence[str] = ()) -> list[Candidate]:
+               select: npt.NDArray[np.float64]) -> list[Candidate]:
     """Every distinct, on-topic evidence sentence above the similarity floor, with its features, scored with
     these weights."""
     seen: set[str] = set()
@@ -133,11 +133,6 @@ def candidates(question: str, qv: npt.NDArray[np.float32], evidence: Sequence[Ev
     clinical = bool(analysis and analysis.ask.value in _CLINICAL_ASKS)
     age = question_age(question)
     named_docs = analysis.named_docs if analysis else frozenset()
-    subject_words = set().union(*subject_stems.values()) if subject_stems else set()
-    qualifiers = {c: w for c, w in weights.items() if c not in subject_words}
-    qualifier_total = sum(qualifiers.values()) or 1.0
-    fresh = _fresh_words(question, history, weights)
-    fresh_total = sum(fresh.values()) or 1.0
     for ev in evidence:
         meta = not meta_ok and bool(_META_SECTION.search(ev.chunk.section))
         sims = ev.sentence_vectors @ qv
@@ -169,7 +164,6 @@ def candidates(question: str, qv: npt.NDArray[np.float32], evidence: Sequence[Ev
             for m, on in zip(subjects, about, strict=True):
                 if on:
                     present.update(subject_stems[m.text])
-            own = set(stems)
             context = f"{ev.chunk.section}: {text}"
             values = {
                 "sim": sim, "dense": ev.dense, "section": ev.section,
@@ -183,8 +177,6 @@ def candidates(question: str, qv: npt.NDArray[np.float32], evidence: Sequence[Ev
                 "answers": float(bool(cue and cue.search(text))),
                 "population": float(bool(populations and any(p.search(context) for p in populations))),
                 "age": age_fit(age, context), "named": float(ev.document.id in named_docs),
-                "qualifier": sum(w for c, w in qualifiers.items() if c in own) / qualifier_total,
-                "fresh": sum(w for c, w in fresh.items() if c in own) / fresh_total,
                 "conditional": float(bool(_CONDITIONAL.match(text))),
                 "guideline_only": float(meta and clinical),
             }
@@ -193,24 +185,12 @@ def candidates(question: str, qv: npt.NDArray[np.float32], evidence: Sequence[Ev
     return scored(_with_context(out, select), select)
 
 
-def _fresh_words(question: str, history: Sequence[str], weights: Mapping[str, float]) -> dict[str, float]:
-    """The words a follow-up adds to the conversation ("and in a man?"), weighted by rarity; common English words
-    count a little, since in a short follow-up they carry the question."""
-    if not history:
-        return {}
-    earlier = set().union(*(stems_of(h) for h in history))
-    words = dict.fromkeys(stems_of(" ".join(w for w in _WORD.findall(question.casefold())
-                                            if w not in STOP and (len(w) >= 3 or w.isdigit()))))
-    return {st: max(weights.get(st, 0.0), 0.3) for st in words if st not in earlier}
-
-
 def _with_context(out: list[Candidate], weights: npt.NDArray[np.float64]) -> list[Candidate]:
     """Fill the features that depend on the other candidates: coverage and centrality."""
     if not out:
         return out
     most = max(c.subject_hits for c in out) or 1
-    coverage = FEATURES.index("coverage")
-    central = FEATURES.index("central")
+    coverage, central = _AT["coverage"], _AT["central"]
     for c in out:
         c.features[coverage] = c.subject_hits / most
     if len(out) > 1:

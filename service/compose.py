@@ -120,15 +120,16 @@ class ExtractiveComposer:
         s = self.settings
         confidence = confidence_of(evidence, query_vector)
         pool = candidates(question, query_vector, evidence, audience, analysis, s.min_sentence_score,
-                          self.weights, request.history)
+                          self.weights)
         picked = self._select(pool, s.summary_sentences + s.key_points)
         if not picked:
             topics = list(OrderedDict.fromkeys(e.document.title for e in evidence))[:5]
             return Composition([], [], [], confidence, True, topics)
         lead = self._lead(s.summary_sentences, pool, audience,
                           strict=bool(analysis and analysis.ask.value == "interaction"))
-        keys = {(c.evidence.chunk.id, c.index) for c in lead}
-        rest = [c for c in picked if (c.evidence.chunk.id, c.index) not in keys]
+        # The lead's candidates are rescored copies: a sentence is the same one by its evidence and index.
+        keys = {(id(c.evidence), c.index) for c in lead}
+        rest = [c for c in picked if (id(c.evidence), c.index) not in keys]
 
         book = ReferenceBook()
 
