@@ -85,7 +85,6 @@ class SentenceTransformerEmbedder:
         self.name = settings.model_name
         self._settings = settings
         self._model: Any = None
-        self._onnx: OnnxSentenceModel | None = None
         self._lock = threading.Lock()
 
     @property
@@ -100,15 +99,14 @@ class SentenceTransformerEmbedder:
                 log.info("loading embedding model %s (%s)", self.name, self._settings.backend)
                 if self._settings.backend == "onnx":
                     onnx_path = ensure_onnx(path, self._settings.onnx_dir, self._settings.precision)
-                    self._onnx = OnnxSentenceModel(path, onnx_path, self._settings.threads)
-                    self._model = self._onnx
+                    self._model = OnnxSentenceModel(path, onnx_path, self._settings.threads)
                 else:
                     self._model = load_sentence_transformer(path, self._settings.threads)
             return self._model
 
     def _onnx_model(self) -> OnnxSentenceModel | None:
-        self._load()
-        return self._onnx
+        model = self._load()
+        return model if isinstance(model, OnnxSentenceModel) else None
 
     @property
     def dim(self) -> int:
