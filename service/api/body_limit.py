@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.openai_schemas import openai_error
+
 
 class BodyLimit:
     """ASGI middleware reading each request body up to `max_bytes` before the app sees it (bodies are small JSON;
@@ -21,7 +23,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+            await self._too_large(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -33,7 +35,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -41,9 +43,11 @@ class BodyLimit:
         body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], receive), send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send) -> None:
         detail = f"request body is larger than {self.max_bytes} bytes (api.max_body_bytes)"
-        payload = json.dumps({"detail": detail, "type": "PayloadTooLarge"}).encode()
+        problem = openai_error(413, detail) if str(scope.get("path", "")).startswith("/v1/chat/") else {
+            "detail": detail, "type": "PayloadTooLarge"}
+        payload = json.dumps(problem).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                                 (b"connection", b"close")]})

@@ -23,6 +23,7 @@ from service.api.openai_schemas import (
     MODEL_ID,
     ChatMetadata,
     ChatRequest,
+    OpenAIErrorOut,
     answer_markdown,
     citation_fields,
     sentence_markdown,
@@ -81,7 +82,12 @@ def _chunk(chunk_id: str, created: int, delta: dict[str, Any], finish: str | Non
                        **extra})
 
 
-@router.post("/v1/chat/completions", responses={200: {"content": {"text/event-stream": {}}}})
+# Invalid bodies get 400 here (OpenAI's code), not 422; 413 is a body over api.max_body_bytes.
+CHAT_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": OpenAIErrorOut} for code in (400, 401, 403, 404, 409, 413, 429, 503)}
+
+
+@router.post("/v1/chat/completions", responses={**CHAT_ERRORS, 200: {"content": {"text/event-stream": {}}}})
 async def chat_completions(
     body: ChatRequest, request: Request, service: ServiceDep,
     secret: Annotated[str | None, Header(alias="X-Conversation-Secret", max_length=200)] = None,

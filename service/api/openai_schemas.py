@@ -152,6 +152,19 @@ def citation_fields(a: Answer) -> dict[str, Any]:
     }
 
 
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorOut(BaseModel):
+    """Every error of the OpenAI-compatible routes, in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
 def openai_error(status: int, message: str, kind: str = "invalid_request_error", param: str | None = None,
                  code: str | None = None) -> dict[str, Any]:
     """The OpenAI error body."""

@@ -26,7 +26,7 @@ from service.review import QueueFilter, Rating
 
 router = APIRouter(tags=["review"])
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ProblemOut} for code in (401, 403, 404, 409, 422, 429, 503)
+    code: {"model": ProblemOut} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
 
 

@@ -27,7 +27,8 @@ from service.api.sites import AskerDep, ReaderDep
 from service.models import Answer
 
 router = APIRouter()
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (404, 409, 422, 503)}
+# 400: a body that is not JSON; 413: a body over api.max_body_bytes (both before the route runs).
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (400, 404, 409, 413, 422, 503)}
 SITE_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ProblemOut} for code in (401, 403, 429)}
 SecretHeader = Annotated[str | None, Header(
     alias="X-Conversation-Secret", max_length=200,

@@ -25,7 +25,7 @@ from .conftest import LiveServer
 # fixed set of boundary cases), with a fixed seed so a failure can be replayed with the same command.
 MAX_EXAMPLES = 8
 SEED = 15
-CHECKS = "not_a_server_error,response_schema_conformance"
+CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 # Who fuzzes what: a reviewer every operation (its key opens the answer and review routes), anyone every operation
 # without a key (401s must have the documented shape too), an admin the two routes only admins may read.
 RUNS = {

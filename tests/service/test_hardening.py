@@ -45,6 +45,20 @@ def test_bodies_over_the_cap_get_413(client: httpx.Client) -> None:
     assert client.post("/v1/answers", json={"question": "How is asthma treated?"}).status_code == 200
 
 
+def test_oversized_chat_bodies_get_an_openai_shaped_413(client: httpx.Client) -> None:
+    big = json.dumps({"model": "medcite", "messages": [{"role": "user", "content": "a" * 20_000_000}]}).encode()
+    res = client.post("/v1/chat/completions", content=big, headers=JSON)
+    assert res.status_code == 413, res.text
+    assert "larger than" in res.json()["error"]["message"]
+
+
+def test_every_error_status_a_route_returns_is_documented(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, method in (("/v1/answers", "post"), ("/v1/answers/{answer_id}/review", "put"),
+                         ("/v1/chat/completions", "post")):
+        assert {"400", "413"} <= set(paths[path][method]["responses"]), path
+
+
 def test_framework_errors_have_the_documented_shape(client: httpx.Client) -> None:
     _problem(client.post("/v1/answers", content=b'{"question": "\xff\xfe"}', headers=JSON), 400)
     _problem(client.get("/v1/nothing-here"), 404)
