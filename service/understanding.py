@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
+from service.lexicon import family_zipf, place_words
 from service.vocabulary import MAX_TERM_TOKENS, Key, Term, Vocabulary, stem_all, zipf
 
 
@@ -209,6 +210,10 @@ class QueryAnalyzer:
     def __init__(self, vocabulary: Vocabulary, settings: AnswerabilitySettings) -> None:
         self.vocabulary = vocabulary
         self.settings = settings
+        # Place names that are not also words of a medical term ("Kawasaki disease", "Montreal Cognitive
+        # Assessment", "Delhi belly" keep their words).
+        term_words = {w for key in (*vocabulary.by_key, *vocabulary.conditions) for w in key}
+        self.places = frozenset(p for p in place_words() if stem_all([p])[0] not in term_words)
 
     def _correct(self, word: str) -> str:
         """The corpus spelling a rare, unseen word is a typo of, or '' (conservative: same first letter; a swap of
@@ -313,10 +318,14 @@ class QueryAnalyzer:
 
         for i, w in enumerate(corrected):
             # A capitalised word inside the sentence is a name (a brand, an eponym: "Shield", "Lynch"): how
-            # common the word is in English says nothing about it.
-            rare = 0.0 if i in named else zipf(w)
+            # common the word is in English says nothing about it. Otherwise its whole word family counts
+            # ("propped" is as common as "prop"). A place is where the patient is, not a subject, and a negated
+            # corpus word is the corpus's subject ("nonpurulent").
             if (not used[i] and w.isalpha() and len(w) >= 3 and w not in STOP and stems[i] not in vocab.words
-                    and i not in fixes):
+                    and i not in fixes and w not in self.places
+                    and not (w.startswith("non") and stem_all([w[3:]])[0] in vocab.words)):
+                typed_as = typed[i][0]
+                rare = 0.0 if i in named else zipf(w) if typed_as.isupper() or len(w) < 5 else family_zipf(w)
                 run.append((typed[i][0], rare))
             else:
                 flush()

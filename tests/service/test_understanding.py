@@ -58,6 +58,25 @@ def test_words_the_corpus_never_uses_are_unknown_with_their_rarity(analyzer: Que
     assert common["grandmother"] > 4.0
 
 
+
+def test_places_are_not_subjects_and_word_families_count(analyzer: QueryAnalyzer) -> None:
+    # A country or a large city is where the patient is, not what they ask about; a brand-like name still is.
+    assert analyzer.analyze("Flying to Thailand next week with a DVT, is apixaban fine?").unknown == ()
+    assert [u.text for u in analyzer.analyze("Is Zepbound fine with a DVT?").unknown] == ["Zepbound"]
+    # "propped" is rare as typed, but its family ("prop", "props") is common English.
+    propped = {u.text: u.zipf for u in analyzer.analyze("Should a DVT leg be propped up?").unknown}
+    assert propped["propped"] > 3.5
+    # A negated word the corpus uses is the corpus's subject.
+    assert analyzer.analyze("Nonprovoked DVT treatment?").unknown == ()
+    assert [u.text for u in analyzer.analyze("Nonallergic rhinitis treatment?").unknown] == ["Nonallergic rhinitis"]
+
+
+def test_place_names_that_are_medical_terms_keep_their_words() -> None:
+    docs = [*DOCS, Document(id="kd", title="Kawasaki disease", source="x", topics=("Kawasaki disease",),
+                            text="Intravenous immunoglobulin is given.")]
+    analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY), AnswerabilitySettings())
+    assert "kawasaki" not in analyzer.places and "bangkok" in analyzer.places
+
 def test_short_acronyms_need_capitals(analyzer: QueryAnalyzer) -> None:
     assert names(analyzer, "ocrelizumab in MS") == ["multiple sclerosis"]  # acronym topic merged
     assert names(analyzer, "how many ms of delay") == []
