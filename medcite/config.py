@@ -120,7 +120,8 @@ class ComposeSettings(BaseModel):
 
 
 ASK_NAMES = ("interaction", "comparison", "pregnancy", "time_window", "dose", "duration", "screening", "monitoring",
-             "first_line", "diagnosis", "prevention", "treatment", "definition", "other")
+             "first_line", "diagnosis", "cause", "prognosis", "prevention", "risk_factors", "treatment", "definition",
+             "other")
 
 
 class AnswerabilitySettings(BaseModel):
@@ -163,7 +164,8 @@ class AnswerabilitySettings(BaseModel):
     )
     coverage_passages: int = Field(3, ge=1, le=20, description="On-topic passages the coverage is measured over.")
     require_ask_evidence: list[str] = Field(
-        default_factory=lambda: ["dose", "duration", "time_window", "interaction", "comparison"],
+        default_factory=lambda: ["dose", "duration", "time_window", "interaction", "comparison", "cause", "prognosis",
+                                 "risk_factors"],
         description="Asks that abstain unless an on-topic sentence answers that kind of ask (a dose, a duration).",
     )
     require_condition_coverage: bool = Field(

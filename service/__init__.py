@@ -2,6 +2,7 @@
 
 from service.answerability import AnswerabilityGate, Verdict, decide
 from service.answering import AnswerService
+from service.asks import Ask
 from service.compose import Composer, ComposeRequest, Composition, ExtractiveComposer, SentenceEvent
 from service.conversations import ConversationStore
 from service.followup import FollowUpRewriter, LLMRewriter, Turn
@@ -22,7 +23,7 @@ from service.models import (
     Verification,
 )
 from service.retrieval import Catalog, HybridRetriever, Retrieved
-from service.understanding import Ask, QueryAnalysis, QueryAnalyzer
+from service.understanding import QueryAnalysis, QueryAnalyzer
 from service.verify import Check, Passage, Verifier
 from service.vocabulary import Vocabulary
 

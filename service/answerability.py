@@ -8,41 +8,16 @@ on-topic evidence it passes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from medcite.config import AnswerabilitySettings
+from service.asks import ASK_EVIDENCE, ASK_WORDS, Ask
 from service.models import Evidence, Signals
-from service.understanding import POPULATIONS, Ask, Mention, QueryAnalysis
+from service.understanding import POPULATIONS, Mention, QueryAnalysis
 from service.vocabulary import mentions_any, stems_of
-
-# What a sentence that answers each kind of ask contains.
-ASK_EVIDENCE: dict[Ask, re.Pattern[str]] = {a: re.compile(p, re.IGNORECASE) for a, p in {
-    Ask.DOSE: r"\b\d+(?:[.,]\d+)?\s?(?:-\s?\d+(?:[.,]\d+)?\s?)?(?:mg|g|mcg|µg|micrograms?|milligrams?|grams?|units?|"
-              r"iu|ml|mmol|mg/kg|puffs?|inhalations?|tablets?|drops?)\b|\bdose\b",
-    Ask.DURATION: r"\b(?:\d+|one|two|three|four|five|six|seven|ten|twelve)(?:\s?(?:-|to|–)\s?\d+)?\s?"
-                  r"(?:days?|weeks?|months?|years?)\b|\b(?:lifelong|indefinite\w*|long-term|extended|stop\w*|"
-                  r"duration)\b",
-    Ask.TIME_WINDOW: r"\b(?:within|up to|hours?|minutes?|as soon as|window|time from|last known well|onset)\b",
-    Ask.PREGNANCY: r"\b(?:pregnan\w*|breast ?-?fe\w*|lactat\w*|trimester|conception|antenatal)",
-    Ask.FIRST_LINE: r"\b(?:first[- ]line|initial|preferred|recommend\w*|of choice|start\w*|offer\w*|suggest\w*)\b",
-    Ask.SCREENING: r"\b(?:screen\w*|every \d+ years?|aged? \d+|from age|interval)\b",
-    Ask.MONITORING: r"\b(?:monitor\w*|check\w*|measur\w*|every \d+|review\w*|target\w*|goal\w*|follow-?up)\b",
-    Ask.DIAGNOSIS: r"\b(?:diagnos\w*|test\w*|criteri\w*|confirm\w*|imaging|assess\w*|measur\w*|antibod\w*)\b",
-    Ask.PREVENTION: r"\b(?:prevent\w*|prophyla\w*|vaccin\w*|reduc\w*|avoid\w*|risk)\b",
-    Ask.TREATMENT: r"\b(?:treat\w*|therap\w*|recommend\w*|offer\w*|manag\w*|first[- ]line|mg|suggest\w*|"
-                   r"prescrib\w*|regimen)\b",
-    Ask.INTERACTION: r"\b(?:interact\w*|avoid\w*|combin\w*|together|concomitant|with|alcohol|not be (?:used|taken))\b",
-    Ask.COMPARISON: r"\b(?:over|rather than|preferred|versus|compared|instead|superior|better|than)\b",
-}.items()}
-
-ASK_WORDS = {Ask.DOSE: "dose", Ask.DURATION: "duration", Ask.TIME_WINDOW: "time window",
-             Ask.INTERACTION: "interaction", Ask.COMPARISON: "comparison", Ask.PREGNANCY: "use in pregnancy",
-             Ask.SCREENING: "screening", Ask.MONITORING: "monitoring", Ask.FIRST_LINE: "first-line choice",
-             Ask.DIAGNOSIS: "diagnosis", Ask.PREVENTION: "prevention", Ask.TREATMENT: "treatment"}
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from ingest import Index
 from medcite.config import Settings
 from medcite.errors import ConflictError, InvalidInputError
 from service.answerability import AnswerabilityGate, Verdict
+from service.asks import Ask, detect_ask
 from service.compose import Composer, ComposeRequest, Composition, ExtractiveComposer, SentenceEvent
 from service.conversations import ConversationStore, new_id, new_secret, now_iso
 from service.followup import FollowUpRewriter, LLMRewriter, Rewriter, Turn
@@ -24,7 +25,7 @@ from service.models import Answer, Audience, Evidence, Filters, ReviewStatus, Tr
 from service.rerank import NLIScorer
 from service.retrieval import Catalog, HybridRetriever, Retrieved
 from service.texts import DISCLAIMERS, PENDING_REVIEW
-from service.understanding import Ask, QueryAnalysis, QueryAnalyzer, detect_ask
+from service.understanding import QueryAnalysis, QueryAnalyzer
 from service.verify import Verifier
 from service.vocabulary import Vocabulary
 from service.workflow import ReviewWorkflow, replay

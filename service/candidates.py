@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.ages import age_fit, question_age
-from service.answerability import ASK_EVIDENCE
+from service.asks import ASK_EVIDENCE
 from service.models import Audience, Evidence
 from service.understanding import POPULATIONS, QueryAnalysis
 from service.vocabulary import mentions_any, stems_of

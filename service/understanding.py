@@ -9,65 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
+from service.asks import Ask, detect_ask
 from service.lexicon import family_zipf, place_words
 from service.vocabulary import MAX_TERM_TOKENS, Key, Term, Vocabulary, stem_all, zipf
-
-
-class Ask(StrEnum):
-    """What a question asks about its subject."""
-
-    INTERACTION = "interaction"
-    COMPARISON = "comparison"
-    PREGNANCY = "pregnancy"  # safety in pregnancy or breastfeeding
-    TIME_WINDOW = "time_window"
-    DOSE = "dose"
-    DURATION = "duration"
-    SCREENING = "screening"
-    MONITORING = "monitoring"
-    FIRST_LINE = "first_line"
-    DIAGNOSIS = "diagnosis"
-    PREVENTION = "prevention"
-    TREATMENT = "treatment"
-    DEFINITION = "definition"
-    OTHER = "other"
-
-
-# Question cues, tried in this order (the most specific ask wins).
-_ASK_CUES: tuple[tuple[Ask, re.Pattern[str]], ...] = tuple((a, re.compile(p, re.IGNORECASE)) for a, p in (
-    (Ask.INTERACTION, r"\b(?:interact\w*|together with|at the same time as|mix(?:ing)? \w+ (?:with|and)|combin\w+|"
-                      r"(?:drink|have|having|drinking) (?:alcohol|beer|wine|a drink|drinks|grapefruit))\b"),
-    (Ask.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|better than|difference between|or .+ better|"
-                     r"which is (?:better|best|safer|preferred))\b"),
-    (Ask.PREGNANCY, r"\b(?:pregnan\w*|breast ?-?fe(?:e)?d\w*|breast-?fed|nursing (?:mother|mum|mom)|lactat\w*|"
-                    r"expecting a baby|trying to conceive|trimester)\b"),
-    (Ask.TIME_WINDOW, r"\b(?:within|time window|how soon|how quickly|how many hours|how late|too late|window|"
-                      r"how long after|hours? (?:after|from)|up to how)\b"),
-    (Ask.DOSE, r"\b(?:doses?|dosage|dosing|how much|how many (?:mg|milligrams?|tablets?|pills?|puffs?|units?)|mg|"
-               r"maximum|max|how many a day|strength)\b"),
-    (Ask.DURATION, r"\b(?:how long|duration|for how many|how many (?:days|weeks|months|years)|when (?:can|should|do|"
-                   r"to) (?:i |we |you |they |he |she )?stop|stop (?:taking|treatment|it)|keep taking|continue|"
-                   r"lifelong|indefinitely|length of)\b"),
-    (Ask.SCREENING, r"\b(?:screen\w*|mammogram\w*|colonoscop\w*|pap (?:smear|test)|get tested|start testing|"
-                    r"how often should .+ (?:checked|tested))\b"),
-    (Ask.MONITORING, r"\b(?:monitor\w*|follow-?up|recheck|re-check|how often .+ (?:check|test|measure|review)\w*|"
-                     r"targets?|goals?)\b"),
-    (Ask.FIRST_LINE, r"\b(?:first[- ]line|first choice|initial (?:treatment|therapy|drug|choice)|drug of choice|"
-                     r"start(?:ed)? (?:on|with)|preferred|"
-                     r"best (?:drug|medicine|medication|treatment|antibiotic|option)|"
-                     r"which (?:drug|medicine|medication|antibiotic|inhaler|pill|tablet|cream)|"
-                     r"what (?:antibiotic|drug|medicine|medication|inhaler|cream) )"),
-    (Ask.DIAGNOSIS, r"\b(?:diagnos\w*|tests? for|what tests?|confirm\w*|criteria|work-?up|imaging|scan|"
-                    r"blood tests?|how (?:do|can|would) (?:i|you|we|doctors?) (?:know|tell)|signs? of)\b"),
-    (Ask.PREVENTION, r"\b(?:prevent\w*|prophyla\w*|avoid getting|reduce (?:the |my )?risk|vaccin\w*|immuni[sz]\w*|"
-                     r"jabs?|shots?)\b"),
-    (Ask.TREATMENT, r"\b(?:treat\w*|therap\w*|manag\w*|medications?|medicines?|drugs?|cure|help|reliev\w*|relief|"
-                    r"get rid|what (?:should|can|do) (?:i|we|you) (?:do|take|use|give))\b"),
-    (Ask.DEFINITION, r"^\s*(?:what(?:'s| is| are) (?:a |an |the )?\w+\s*\??$|define|what does .+ mean)"),
-))
 
 # Population qualifiers: they narrow the subject rather than name a new one.
 POPULATIONS: dict[str, re.Pattern[str]] = {p: re.compile(rf"{r}\b", re.IGNORECASE) for p, r in {
@@ -168,14 +115,6 @@ class QueryAnalysis:
         if self.unknown:
             return " ".join(u.text for u in self.unknown)
         return ""
-
-
-def detect_ask(question: str) -> Ask:
-    """The most specific ask whose cue the question contains."""
-    for ask, cue in _ASK_CUES:
-        if cue.search(question):
-            return ask
-    return Ask.OTHER
 
 
 _CHILD_ONLY = re.compile(r"\b(?:child\w*|kids?|paediatric|pediatric|toddlers?|adolescents?|teen\w*|son|daughter|"

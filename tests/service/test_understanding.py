@@ -7,7 +7,8 @@ import pytest
 from ingest import Document
 from medcite.config import AnswerabilitySettings
 from service import Ask, QueryAnalyzer, Signals, Vocabulary, decide
-from service.understanding import detect_ask, detect_populations
+from service.asks import detect_ask
+from service.understanding import detect_populations
 from service.vocabulary import DrugEntry, key_of, load_drug_table, stems_of
 
 DOCS = [
@@ -77,6 +78,21 @@ def test_place_names_that_are_medical_terms_keep_their_words() -> None:
     analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY), AnswerabilitySettings())
     assert "kawasaki" not in analyzer.places and "bangkok" in analyzer.places
 
+
+def test_cause_outlook_and_risk_asks_need_a_sentence_that_answers_them() -> None:
+    from service.asks import ASK_EVIDENCE
+
+    t = AnswerabilitySettings()
+    for ask, answering, other in (
+            ("cause", "Gout is caused by urate crystals.", "Allopurinol is first line."),
+            ("prognosis", "Most people recover fully within 3 months.", "Prednisolone is offered."),
+            ("risk_factors", "Obesity is a risk factor for sleep apnoea.", "CPAP is recommended.")):
+        cue = ASK_EVIDENCE[Ask(ask)]
+        assert cue.search(answering) and not cue.search(other), ask
+        answered, reason = decide(Signals(cosine=0.7, ask=ask, ask_answered=False, subject="gout"), t)
+        assert not answered and "do not state the" in reason
+        assert decide(Signals(cosine=0.7, ask=ask, ask_answered=True, subject="gout"), t) == (True, "")
+
 def test_short_acronyms_need_capitals(analyzer: QueryAnalyzer) -> None:
     assert names(analyzer, "ocrelizumab in MS") == ["multiple sclerosis"]  # acronym topic merged
     assert names(analyzer, "how many ms of delay") == []
@@ -93,6 +109,12 @@ def test_short_acronyms_need_capitals(analyzer: QueryAnalyzer) -> None:
     ("apixaban vs warfarin", Ask.COMPARISON),
     ("What is NMOSD?", Ask.DEFINITION),
     ("How is gout treated?", Ask.TREATMENT),
+    ("What causes gout?", Ask.CAUSE),
+    ("Is eczema contagious?", Ask.CAUSE),
+    ("Is warfarin sensitivity inherited?", Ask.CAUSE),
+    ("Who is at risk for sleep apnoea?", Ask.RISK_FACTORS),
+    ("How can I reduce my risk of a stroke?", Ask.PREVENTION),
+    ("What is the outlook for Bell's palsy?", Ask.PROGNOSIS),
 ])
 def test_ask_detection(question: str, ask: Ask) -> None:
     assert detect_ask(question) is ask
