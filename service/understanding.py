@@ -21,7 +21,7 @@ POPULATIONS: dict[str, re.Pattern[str]] = {p: re.compile(rf"{r}\b", re.IGNORECAS
     "pregnancy": r"\b(?:pregnan\w*|expecting a baby|trimester|antenatal|prenatal|conceiv\w*|conception)",
     "breastfeeding": r"\b(?:breast ?-?fe(?:e)?d\w*|breast-?fed|lactat\w*|nursing mother|breast ?milk)",
     "children": r"\b(?:child\w*|kids?|paediatric|pediatric|infants?|bab(?:y|ies)|toddlers?|newborns?|"
-                r"adolescents?|teen\w*|(?:my )?(?:son|daughter))",
+                r"adolescents?|teen\w*|juvenile|neonat\w*|(?:my )?(?:son|daughter))",
     "older adults": r"\b(?:elderly|older (?:adults?|people|patients?|person)|geriatric|over (?:65|70|75|80))",
     "kidney disease": r"\b(?:kidney (?:disease|failure|impairment|function)|renal|ckd|egfr|dialysis)",
     "liver disease": r"\b(?:liver (?:disease|failure|impairment)|hepatic|cirrhosis)",

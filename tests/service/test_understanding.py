@@ -123,6 +123,7 @@ def test_ask_detection(question: str, ask: Ask) -> None:
 def test_populations() -> None:
     assert detect_populations("Is it safe in pregnancy for my kid?") == ("pregnancy", "children")
     assert detect_populations("apixaban with kidney disease") == ("kidney disease",)  # "kidney" is not "kid"
+    assert detect_populations("treatments for juvenile osteoporosis") == ("children",)
 
 
 def test_decide_names_the_subject_and_every_threshold_matters() -> None:
