@@ -130,6 +130,16 @@ def detect_populations(question: str) -> tuple[str, ...]:
 
 
 _TOKEN_SPAN = re.compile(r"[A-Za-z0-9]+(?:['’][sS]\b)?")
+# A reading such as "185/122" is a blood pressure (systolic 70-260 above diastolic 30-160): a patient's way of
+# naming the subject; 140/90 or more is high blood pressure.
+_BP_READING = re.compile(r"\b(\d{2,3})\s?/\s?(\d{2,3})\b(?!\s?(?:mg|mcg|ml|units?|kg|years?)\b)")
+
+
+def _name_reading(m: re.Match[str]) -> str:
+    systolic, diastolic = int(m.group(1)), int(m.group(2))
+    if not (70 <= systolic <= 260 and 30 <= diastolic <= 160 and systolic > diastolic):
+        return m.group(0)
+    return f"{m.group(0)} {'high ' if systolic >= 140 or diastolic >= 90 else ''}blood pressure"
 @lru_cache(maxsize=1)
 def _population_stems() -> frozenset[str]:
     """Stems of population words, which qualify a subject rather than name one (computed on first use)."""
@@ -175,9 +185,10 @@ class QueryAnalyzer:
         typed: list[tuple[str, str]] = []
         named: set[int] = set()  # capitalised words inside a sentence: names (brands, eponyms)
         expanded: list[str] = []
-        for m in _TOKEN_SPAN.finditer(question):
+        text = _BP_READING.sub(_name_reading, question)
+        for m in _TOKEN_SPAN.finditer(text):
             word = m.group(0).casefold().replace("’", "'").removesuffix("'s")
-            before = question[: m.start()].rstrip()
+            before = text[: m.start()].rstrip()
             if m.group(0)[:1].isupper() and not m.group(0).isupper() and before and before[-1] not in ".?!:;\"(":
                 named.add(len(typed))
             # Clinical shorthand the corpus spells out ("DAPT", "nebs") reads as its expansion.

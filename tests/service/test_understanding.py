@@ -247,3 +247,14 @@ def test_a_procedure_the_corpus_never_names_is_absent_and_abstains() -> None:
     research = Vocabulary([Document(id="p", title="Knee replacement outcomes", source="x", text="Knee.")], [], [],
                           [], procedures=table)  # passages without topics: nothing to say about coverage
     assert QueryAnalyzer(research, AnswerabilitySettings()).analyze("Is TKA durable?").absent_procedures == ()
+
+
+def test_a_high_blood_pressure_reading_names_high_blood_pressure() -> None:
+    docs = [*DOCS, Document(id="htn", title="Hypertension in adults", source="x",
+                            topics=("hypertension", "high blood pressure"), text="Offer amlodipine.")]
+    analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY), AnswerabilitySettings())
+    assert names(analyzer, "My machine read 185/122 this morning, what should I do?") == ["high blood pressure"]
+    # Not a reading: a dose pair, a date, a normal reading.
+    assert names(analyzer, "took 500/125 mg twice") == []
+    assert names(analyzer, "is 12/8 ok") == []
+    assert names(analyzer, "mine was 118/76") == []
