@@ -27,6 +27,7 @@ Key = tuple[str, ...]
 _TOKEN = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 MAX_TERM_TOKENS = 6
+_EPONYM = re.compile(r"([A-Z][a-z]+)['’]s (?:disease|palsy|syndrome|disorder)")
 
 
 @lru_cache(maxsize=1)
@@ -190,6 +191,10 @@ class Vocabulary:
                 term = self._term(topic, "condition")
                 term.topic_docs.add(doc.id)
             self._merge_acronyms(doc.topics)
+        for doc in docs:  # "Parkinson's" alone names Parkinson's disease, "Bell's" Bell's palsy
+            for topic in doc.topics:
+                if (m := _EPONYM.fullmatch(topic.strip())) and key_of(m.group(1)) not in self.by_key:
+                    self._alias(m.group(1), self.by_key[key_of(topic)])
         for entry in drugs if drugs is not None else load_drug_table():
             generic = self._term(entry.generic, "drug")
             for spelling in (*entry.also, *entry.brands):

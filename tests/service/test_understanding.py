@@ -258,3 +258,11 @@ def test_a_high_blood_pressure_reading_names_high_blood_pressure() -> None:
     assert names(analyzer, "took 500/125 mg twice") == []
     assert names(analyzer, "is 12/8 ok") == []
     assert names(analyzer, "mine was 118/76") == []
+
+
+def test_an_eponym_alone_names_its_disease() -> None:
+    docs = [*DOCS, Document(id="pd", title="Parkinson's disease in adults", source="x",
+                            topics=("Parkinson's disease",), text="Levodopa is offered for motor symptoms.")]
+    analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY), AnswerabilitySettings())
+    assert names(analyzer, "Early Parkinson's with tremor, what first?") == ["Parkinson's disease"]
+    assert names(analyzer, "Early Parkinsn's, what first?") == ["Parkinson's disease"]  # and its typo
