@@ -68,7 +68,7 @@ def signals_of(raw: dict[str, Any]) -> Signals:
     data["words"] = tuple((str(w), float(x), bool(f)) for w, x, f in data.get("words", ()))
     data["phrases"] = tuple((str(w), float(x), bool(f)) for w, x, f in data.get("phrases", ()))
     for key in ("uncovered_subjects", "missing_words", "missing_populations", "unpaired", "paired_with",
-                "uncovered_conditions", "covered_conditions", "absent_procedures"):
+                "uncovered_conditions", "covered_conditions", "absent_procedures", "absent_objects"):
         data[key] = tuple(data.get(key, ()))
     return Signals(**{k: v for k, v in data.items() if k in Signals.__dataclass_fields__})
 

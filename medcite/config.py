@@ -176,6 +176,10 @@ class AnswerabilitySettings(BaseModel):
         True, description="Abstain when the question names a procedure, test or device (service/data/procedures.yaml) "
         "that no guideline of the corpus names.",
     )
+    require_object_coverage: bool = Field(
+        True, description="Abstain when what the question asks about (\"will a weighted blanket help\", \"is CBD "
+        "oil any good for\") is in words no guideline uses.",
+    )
     require_pairing: bool = Field(
         True, description="Abstain when a drug is asked about for a condition and no retrieved passage on that "
         "condition names the drug (or no passage naming the drug names the condition).",

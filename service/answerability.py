@@ -42,6 +42,10 @@ def decide(sig: Signals, t: AnswerabilitySettings) -> tuple[bool, str]:
         return False, f"The guideline corpus has no guideline on {' or '.join(sig.uncovered_conditions)}."
     if t.require_procedure_coverage and sig.absent_procedures:
         return False, f"The guideline corpus has no guideline on {' or '.join(sig.absent_procedures)}."
+    if t.require_object_coverage and sig.absent_objects:
+        where = f"The guidelines on {sig.subject} do not mention" if sig.subject else \
+            "The guideline corpus has no guideline on"
+        return False, f"{where} {' or '.join(sig.absent_objects)}."
     # A question whose named subject the evidence covers may be phrased far from the passages (brands,
     # shorthand): its cosine floor is lower.
     floor = t.min_cosine_subject if sig.subject_named else t.min_cosine
@@ -197,6 +201,7 @@ class AnswerabilityGate:
             ask_coverage=round(best_answering, 4) if cue is not None else 1.0,
             phrases=phrase_signals(analysis, kept),
             absent_procedures=analysis.absent_procedures,
+            absent_objects=analysis.absent_objects,
         )
         ok, reason = decide(signals, s)
         return Verdict(ok, reason, signals, [e for e, _ in kept] if ok else [], self.subject_docs(analysis))

@@ -110,3 +110,25 @@ ASK_WORDS = {Ask.DOSE: "dose", Ask.DURATION: "duration", Ask.TIME_WINDOW: "time 
              Ask.SCREENING: "screening", Ask.MONITORING: "monitoring", Ask.FIRST_LINE: "first-line choice",
              Ask.DIAGNOSIS: "diagnosis", Ask.PREVENTION: "prevention", Ask.TREATMENT: "treatment",
              Ask.CAUSE: "cause", Ask.PROGNOSIS: "outlook", Ask.RISK_FACTORS: "risk factors"}
+
+
+# Where a question names the thing it asks about ("will a weighted blanket help", "is CBD oil any good for",
+# "do I need to give up coffee"): the words of this slot must be words the corpus uses, or no guideline covers it.
+_X = r"(?P<x>[A-Za-z][\w'-]*(?:\s[A-Za-z][\w'-]*){0,2}?)"
+_DET = r"(?:(?:a|an|the|my|his|her|their|some|more|less|any|this|these|those|taking|using|eating|drinking|" \
+       r"wearing|doing|having)\s)?"
+OBJECT_SLOTS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.IGNORECASE) for p in (
+    rf"\b(?:is|are|does|do|did|will|would|can|could|might|may|should)\s{_DET}{_X}\s(?:really\s)?(?:help|helps|work|"
+    rf"works|any good|good for|worth|cure|cures|effective|safe|ok|okay|fine|harmful|dangerous)\b",
+    rf"\b(?:take|taking|took|use|using|try|trying|get|getting|have|having|drink|drinking|eat|eating|give up|"
+    rf"giving up|cut out|cutting out|avoid|avoiding)\s{_DET}{_X}\s(?:for|with|while|to|if|when|after|before|during|"
+    rf"instead|again|as well)\b",
+    rf"\b(?:give up|cut out|avoid|try|take|use|get|have|drink|eat)\s{_DET}{_X}\s*[?.!]*\s*$",
+    rf"^\s*{_X}\s(?:for|to treat)\s.+\b(?:any good|worth it|help|helps|work|works|true|effective)\b",
+    rf"\b(?:says?|heard|read)\s(?:that\s)?{_X}\s(?:for|to treat|cures?|helps?|works?)\s",
+))
+
+
+def object_spans(question: str) -> list[tuple[int, int]]:
+    """Character spans of the slots naming what the question asks about."""
+    return [m.span("x") for p in OBJECT_SLOTS for m in p.finditer(question)]

@@ -128,6 +128,7 @@ class Signals:
     unpaired: tuple[str, ...] = ()
     paired_with: tuple[str, ...] = ()  # the conditions those drugs were asked about
     absent_procedures: tuple[str, ...] = ()  # procedures or tests (team table) no guideline names
+    absent_objects: tuple[str, ...] = ()  # what the question asks about, in words no guideline uses
     ask_coverage: float = 1.0  # best share of the content words among on-topic sentences answering the ask
     # Adjacent content words of the question: (as typed, the two words' summed weight, found together in evidence).
     phrases: tuple[tuple[str, float, bool], ...] = ()

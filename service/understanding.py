@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
-from service.asks import Ask, detect_ask
+from service.asks import Ask, detect_ask, object_spans
 from service.lexicon import family_zipf, place_words
 from service.vocabulary import MAX_TERM_TOKENS, Key, Term, Vocabulary, stem_all, zipf
 
@@ -49,6 +49,7 @@ candidate candidates eligible worth try trying fine hasn doesn isn wasn won don 
 weren can't ll ve re
 """
 STOP = frozenset(_STOP_WORDS.split())
+_DETERMINERS = frozenset({"his", "her", "their", "taking", "using", "eating", "drinking", "wearing", "doing"})
 _PATIENT_WORDS = frozenset({"patient", "patients", "pt", "pts"})
 
 
@@ -98,6 +99,7 @@ class QueryAnalysis:
     # Adjacent content words outside any subject ("knee replacement", "cord stimulator"), stemmed.
     pairs: tuple[tuple[str, str], ...] = ()
     absent_procedures: tuple[str, ...] = ()  # procedures or tests named that the corpus never names (as typed)
+    absent_objects: tuple[str, ...] = ()  # what the question asks about ("will X help"), in words the corpus lacks
 
     @property
     def retrieval_query(self) -> str:
@@ -183,17 +185,19 @@ class QueryAnalyzer:
         vocab = self.vocabulary
         ask = detect_ask(question)
         typed: list[tuple[str, str]] = []
+        starts: list[int] = []  # each token's offset in the text
         named: set[int] = set()  # capitalised words inside a sentence: names (brands, eponyms)
         expanded: list[str] = []
-        text = _BP_READING.sub(_name_reading, question)
-        for m in _TOKEN_SPAN.finditer(text):
+        reading = _BP_READING.sub(_name_reading, question)
+        for m in _TOKEN_SPAN.finditer(reading):
             word = m.group(0).casefold().replace("’", "'").removesuffix("'s")
-            before = text[: m.start()].rstrip()
+            before = reading[: m.start()].rstrip()
             if m.group(0)[:1].isupper() and not m.group(0).isupper() and before and before[-1] not in ".?!:;\"(":
                 named.add(len(typed))
             # Clinical shorthand the corpus spells out ("DAPT", "nebs") reads as its expansion.
             expansion = vocab.expansions.get(word)
             typed += [(m.group(0), w) for w in expansion] if expansion else [(m.group(0), word)]
+            starts += [m.start()] * (len(expansion) if expansion else 1)
             expanded += expansion or []
         words = [w for _, w in typed]
         corrected = list(words)
@@ -258,6 +262,16 @@ class QueryAnalyzer:
         mentions = [m for j, m in enumerate(mentions) if j not in dropped]
         spans = [sp for j, sp in enumerate(spans) if j not in dropped]
         conditions = self._conditions(stems, typed, mentions, spans)
+        # What the question asks about, in words the corpus never uses ("a weighted blanket", "garlic oil drops").
+        objects: list[str] = []
+        for a, b in object_spans(reading):
+            at = [i for i, start in enumerate(starts) if a <= start < b]
+            new = [i for i in at if not used[i] and corrected[i].isalpha() and len(corrected[i]) >= 3
+                   and corrected[i] not in STOP and stems[i] not in vocab.words and i not in fixes
+                   and corrected[i] not in self.places and zipf(corrected[i]) < 5.0]  # not "gone", "water"
+            if new:
+                keep = [i for i in at if corrected[i] not in STOP and corrected[i] not in _DETERMINERS]
+                objects.append(_surface([typed[i] for i in keep]))
         unknown: list[UnknownTerm] = []
         run: list[tuple[str, float]] = []
 
@@ -300,6 +314,7 @@ class QueryAnalyzer:
             and weights.get(stems[i], 0.0) > 0 and weights.get(stems[i + 1], 0.0) > 0))
         return QueryAnalysis(question=question, ask=ask, subjects=tuple(mentions), pairs=pairs,
                              absent_procedures=tuple(dict.fromkeys(absent)),
+                             absent_objects=tuple(dict.fromkeys(objects)),
                              populations=detect_populations(question), unknown=tuple(unknown),
                              weights=weights, surface=surface, expanded=tuple(expanded),
                              named_docs=frozenset(named_docs), conditions=conditions)

@@ -266,3 +266,16 @@ def test_an_eponym_alone_names_its_disease() -> None:
     analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY), AnswerabilitySettings())
     assert names(analyzer, "Early Parkinson's with tremor, what first?") == ["Parkinson's disease"]
     assert names(analyzer, "Early Parkinsn's, what first?") == ["Parkinson's disease"]  # and its typo
+
+
+def test_what_a_question_asks_about_must_be_in_the_corpus(analyzer: QueryAnalyzer) -> None:
+    # The thing asked about ("will X help", "is X any good for") in words no guideline uses is absent...
+    assert analyzer.analyze("Will a weighted blanket help my DVT?").absent_objects == ("weighted blanket",)
+    assert analyzer.analyze("is garlic oil any good for a DVT?").absent_objects == ("garlic oil",)
+    # ...while one the corpus names, or a question with no such slot, has none.
+    assert analyzer.analyze("Will apixaban help my DVT?").absent_objects == ()
+    assert analyzer.analyze("How long is a provoked DVT treated?").absent_objects == ()
+    t = AnswerabilitySettings()
+    sig = Signals(cosine=0.7, subject="DVT", absent_objects=("weighted blanket",))
+    assert decide(sig, t) == (False, "The guidelines on DVT do not mention weighted blanket.")
+    assert decide(sig, t.model_copy(update={"require_object_coverage": False}))[0]
