@@ -1,8 +1,10 @@
 """The team-written vocabulary tables follow their header rules on the bundled corpus, and brand names and lay
-phrases of the tables reach the corpus terms they are written for."""
+phrases of the tables reach the corpus terms they are written for; the condition table recognises conditions by
+their lay and clinical names."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from service.vocabulary import Key, key_of, stems_of
 
 ROOT = Path(__file__).resolve().parents[2]
 LAY_TABLE = ROOT / "service" / "data" / "lay_terms.yaml"
+CONDITION_TABLE = ROOT / "service" / "data" / "conditions.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,66 @@ def test_lay_phrases_reach_the_digest_topics_they_mean(analyzer: QueryAnalyzer, 
                                                        topic: str) -> None:
     mention = next(m for m in analyzer.analyze(question).subjects if m.text == typed)
     assert mention.term.topic_docs and key_of(topic) in mention.term.keys
+
+
+@pytest.fixture(scope="module")
+def condition_rows() -> list[dict[str, object]]:
+    rows = yaml.safe_load(CONDITION_TABLE.read_text(encoding="utf-8"))
+    assert isinstance(rows, list) and len(rows) >= 2000
+    return rows
+
+
+def _spellings(row: dict[str, object]) -> list[str]:
+    also = row.get("also") or []
+    assert isinstance(also, list), f"{row['name']}: also must be a list"
+    return [str(row["name"]), *(str(a) for a in also)]
+
+
+def test_condition_table_is_sorted_and_every_spelling_is_in_one_entry(
+        condition_rows: list[dict[str, object]]) -> None:
+    names = [str(r["name"]) for r in condition_rows]
+    assert names == sorted(names, key=str.casefold), "entries are sorted case-insensitively by name"
+    # The vocabulary keeps the first entry a spelling names, so a spelling in two entries is silently one of them.
+    owner: dict[Key, str] = {}
+    twice = [(s, owner[k], row["name"]) for row in condition_rows for s in _spellings(row)
+             if owner.setdefault(k := key_of(s), str(row["name"])) != row["name"]]
+    assert not twice, f"spellings in two entries: {twice}"
+
+
+def test_condition_table_leaves_out_what_its_header_rules_out(condition_rows: list[dict[str, object]]) -> None:
+    header = " ".join(line.lstrip("# ") for line in CONDITION_TABLE.read_text(encoding="utf-8").splitlines()
+                      if line.startswith("#"))
+    groups = re.findall(r"\(([^()]*), \.\.\.\)", header)
+    assert len(groups) == 2, "the header lists the ambiguous abbreviations and the bare common words"
+    excluded = [w.strip() for g in groups for w in g.split(",")]
+    assert {"ED", "MG", "ALS", "cold", "fits", "the change"} <= set(excluded)
+    abbreviations = {w for w in excluded if w.isupper() or not w.islower()}
+    used = [(s, row["name"]) for row in condition_rows for s in _spellings(row)
+            if s in abbreviations or key_of(s) in {key_of(w) for w in excluded if w.islower()}]
+    assert not used, f"spellings the header rules out: {used}"
+
+
+@pytest.mark.parametrize(("question", "typed", "condition", "covered"), [
+    # Uncovered conditions patients name in everyday words, which only the table can recognise.
+    ("Is there a cream for excessive sweating?", "excessive sweating", "hyperhidrosis", False),
+    ("How long does frozen shoulder last?", "frozen shoulder", "frozen shoulder", False),
+    ("Ringing in the ears after a concert, will it go away?", "Ringing in the ears", "tinnitus", False),
+    ("My son walks on tiptoes, is that normal?", "walks on tiptoes", "toe walking", False),
+    ("Does my baby need treatment for a stork mark?", "stork mark", "stork mark", False),
+    ("Treatment for red meat allergy after a tick bite", "red meat allergy", "alpha-gal syndrome", False),
+    # Clinical names sharing a word with a covered condition are the other condition.
+    ("What painkiller for arthritis in the spine?", "arthritis in the spine", "spinal osteoarthritis", False),
+    ("Is iron useful in sideroblastic anaemia?", "sideroblastic anaemia", "sideroblastic anaemia", False),
+    ("Chemotherapy for triple negative breast cancer", "triple negative breast cancer",
+     "triple-negative breast cancer", False),
+    ("Is amoxicillin used for tonsil stones?", "tonsil stones", "tonsil stones", False),
+    # Lay spellings of covered conditions reach them.
+    ("Best antihistamine for cat allergy?", "cat allergy", "perennial allergic rhinitis", True),
+    ("What helps thumb arthritis?", "thumb arthritis", "hand osteoarthritis", True),
+    ("Is ibuprofen gel good for a rolled ankle?", "rolled ankle", "ankle sprain", True),
+    ("Can a prolapsed womb be fixed with pelvic floor exercises?", "prolapsed womb", "pelvic organ prolapse", True),
+])
+def test_the_condition_table_recognises_lay_and_clinical_names(analyzer: QueryAnalyzer, question: str, typed: str,
+                                                                condition: str, covered: bool) -> None:
+    found = [(c.text, c.name, c.covered) for c in analyzer.analyze(question).conditions]
+    assert (typed, condition, covered) in found, found
