@@ -163,8 +163,8 @@ class QueryAnalyzer:
         self.settings = settings
         # Place names that are not also words of a medical term ("Kawasaki disease", "Montreal Cognitive
         # Assessment", "Delhi belly" keep their words).
-        term_words = {w for key in (*vocabulary.by_key, *vocabulary.conditions) for w in key}
-        self.places = frozenset(p for p in place_words() if stem_all([p])[0] not in term_words)
+        self.term_words = frozenset(w for key in (*vocabulary.by_key, *vocabulary.conditions) for w in key)
+        self.places = frozenset(p for p in place_words() if stem_all([p])[0] not in self.term_words)
 
     def _correct(self, word: str) -> str:
         """The corpus spelling a rare, unseen word is a typo of, or '' (conservative: same first letter; a swap of
@@ -203,8 +203,13 @@ class QueryAnalyzer:
         corrected = list(words)
         fixes: dict[int, str] = {}
         stems = stem_all(words)
+        # Words spelling a term or condition of the team's tables as typed are not typos ("lichen planus" is not
+        # "plans", "cellulite" is not cellulitis).
+        spelled = {j for i in range(len(stems)) for n in range(1, min(MAX_TERM_TOKENS, len(stems) - i) + 1)
+                   if (key := tuple(stems[i:i + n])) in vocab.conditions or key in vocab.by_key
+                   for j in range(i, i + n)}
         for i, w in enumerate(words):
-            if stems[i] in vocab.words or w in STOP or (stems[i],) in vocab.by_key:
+            if stems[i] in vocab.words or w in STOP or (stems[i],) in vocab.by_key or i in spelled:
                 continue
             fix = self._correct(w)
             if fix:
