@@ -49,6 +49,9 @@ candidate candidates eligible worth try trying fine hasn doesn isn wasn won don 
 weren can't ll ve re
 """
 STOP = frozenset(_STOP_WORDS.split())
+_CONTRACTIONS = frozenset({"im", "id"})
+_CLAUSE_WORDS = frozenset({"and", "but", "so", "if", "because", "cause", "as", "when", "since", "now", "ok", "okay",
+                           "though", "also", "hi", "hello"})
 _DETERMINERS = frozenset({"his", "her", "their", "taking", "using", "eating", "drinking", "wearing", "doing"})
 _PATIENT_WORDS = frozenset({"patient", "patients", "pt", "pts"})
 
@@ -194,8 +197,11 @@ class QueryAnalyzer:
             before = reading[: m.start()].rstrip()
             if m.group(0)[:1].isupper() and not m.group(0).isupper() and before and before[-1] not in ".?!:;\"(":
                 named.add(len(typed))
-            # Clinical shorthand the corpus spells out ("DAPT", "nebs") reads as its expansion.
-            expansion = vocab.expansions.get(word)
+            # Clinical shorthand the corpus spells out ("DAPT", "nebs") reads as its expansion; "im" or "id" in
+            # lower case opening a clause is "I'm" or "I'd" typed without the apostrophe, not IM or ID.
+            expansion = None if word in _CONTRACTIONS and m.group(0).islower() and (
+                not before or before[-1] in ",.?!:;-" or before.rsplit(None, 1)[-1].casefold() in _CLAUSE_WORDS
+            ) else vocab.expansions.get(word)
             typed += [(m.group(0), w) for w in expansion] if expansion else [(m.group(0), word)]
             starts += [m.start()] * (len(expansion) if expansion else 1)
             expanded += expansion or []

@@ -289,3 +289,12 @@ def test_a_word_of_the_teams_tables_is_not_corrected_as_a_typo() -> None:
     tabled = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY, conditions=[("cellulite", ())]), AnswerabilitySettings())
     assert names(plain, "is cellulite dangerous?") == ["cellulitis"]  # one edit from a corpus word
     assert names(tabled, "is cellulite dangerous?") == []  # the table knows it as a condition of its own
+
+
+def test_lower_case_im_opening_a_clause_is_i_am() -> None:
+    docs = [*DOCS, Document(id="gc", title="Gonorrhoea", source="x", topics=("gonorrhoea",),
+                            text="Ceftriaxone is given as an intramuscular injection.")]
+    analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, [(("im",), ("intramuscular",))]), AnswerabilitySettings())
+    assert "intramuscular" in analyzer.analyze("gonorrhoea: ceftriaxone im?").expanded
+    assert "intramuscular" not in analyzer.analyze("im worried about gonorrhoea").expanded
+    assert "intramuscular" not in analyzer.analyze("ok so im worried about gonorrhoea").expanded
