@@ -13,11 +13,12 @@ import yaml
 from ingest import Document, load_paths
 from medcite.config import AnswerabilitySettings
 from service import QueryAnalyzer, Vocabulary
-from service.vocabulary import Key, key_of, stems_of
+from service.vocabulary import Key, key_of, load_drug_table, stems_of, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 LAY_TABLE = ROOT / "service" / "data" / "lay_terms.yaml"
 CONDITION_TABLE = ROOT / "service" / "data" / "conditions.yaml"
+SHORTHAND_TABLE = ROOT / "service" / "data" / "abbreviations.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,13 @@ def documents() -> list[Document]:
 @pytest.fixture(scope="module")
 def lay_rows() -> list[dict[str, list[str]]]:
     rows = yaml.safe_load(LAY_TABLE.read_text(encoding="utf-8"))
+    assert isinstance(rows, list) and len(rows) >= 250
+    return rows
+
+
+@pytest.fixture(scope="module")
+def shorthand_rows() -> list[dict[str, list[str]]]:
+    rows = yaml.safe_load(SHORTHAND_TABLE.read_text(encoding="utf-8"))
     assert isinstance(rows, list) and len(rows) >= 250
     return rows
 
@@ -168,3 +176,84 @@ def test_the_condition_table_recognises_lay_and_clinical_names(analyzer: QueryAn
                                                                 condition: str, covered: bool) -> None:
     found = [(c.text, c.name, c.covered) for c in analyzer.analyze(question).conditions]
     assert (typed, condition, covered) in found, found
+def test_every_shorthand_meaning_occurs_in_the_digests(
+        documents: list[Document], shorthand_rows: list[dict[str, list[str]]]) -> None:
+    doc_stems = [stems_of(" ".join((d.title, *d.topics, d.text))) for d in documents]
+    assert all(row.get("lay") and row.get("means") for row in shorthand_rows)
+    absent = [m for row in shorthand_rows for m in row["means"] if not _names(doc_stems, m)]
+    assert not absent, f"means terms no digest uses: {absent}"
+
+
+def test_no_phrase_is_in_two_entries_of_the_lay_and_shorthand_tables(
+        lay_rows: list[dict[str, list[str]]], shorthand_rows: list[dict[str, list[str]]]) -> None:
+    # Both tables load as one: a phrase in two entries would be read as whichever loads first.
+    owner: dict[Key, int] = {}
+    twice = [p for i, row in enumerate([*lay_rows, *shorthand_rows]) for p in row["lay"]
+             if owner.setdefault(key_of(p), i) != i]
+    assert not twice, f"phrases in two entries: {twice}"
+
+
+def test_no_shorthand_respells_a_drug_of_the_drug_table(shorthand_rows: list[dict[str, list[str]]]) -> None:
+    # The drug table already spells its drugs; a shorthand for one of them would merge two terms.
+    spellings = {key_of(n) for e in load_drug_table() for n in (e.generic, *e.also, *e.brands)}
+    clash = [p for row in shorthand_rows for p in row["lay"] if key_of(p) in spellings]
+    assert not clash, f"shorthand that drugs.yaml already spells: {clash}"
+
+
+def test_every_shorthand_is_read_as_a_term_or_its_expansion(
+        documents: list[Document], shorthand_rows: list[dict[str, list[str]]]) -> None:
+    vocabulary = Vocabulary(documents)
+    unread = [p for row in shorthand_rows for p in row["lay"]
+              if key_of(p) not in vocabulary.by_key and "".join(tokens(p)) not in vocabulary.expansions]
+    assert not unread, f"shorthand the vocabulary never reads: {unread}"
+
+
+@pytest.mark.parametrize(("question", "typed", "corpus_term"), [
+    ("Is Combivent used in COPD?", "Combivent", "salbutamol"),
+    ("Can I take Nurofen Plus while breastfeeding?", "Nurofen Plus", "codeine"),
+    ("Can Natrilix cause low sodium?", "Natrilix", "indapamide"),
+    ("How is Xultophy started?", "Xultophy", "liraglutide"),
+    ("Is Diprobase ok for a baby with eczema?", "Diprobase", "emollient"),
+])
+def test_second_sweep_brands_reach_their_generics(analyzer: QueryAnalyzer, question: str, typed: str,
+                                                   corpus_term: str) -> None:
+    analysis = analyzer.analyze(question)
+    mention = next(m for m in analysis.subjects if m.text == typed)
+    assert not analysis.unknown
+    assert mention.term.about(stems_of(f"Guidance on {corpus_term}."), "elsewhere")
+
+
+@pytest.mark.parametrize(("question", "typed", "corpus_term"), [
+    ("T2DM pt with eGFR 40, can he take an SGLT2i?", "T2DM", "type 2 diabetes"),
+    ("T2DM pt with eGFR 40, can he take an SGLT2i?", "SGLT2i", "SGLT2 inhibitor"),
+    ("Should a patient with AF and CHF be on a DOAC?", "CHF", "congestive heart failure"),
+    ("How long should I take doxy for Lyme?", "doxy", "doxycycline"),
+    ("Is tPA given within 4.5 hrs of a CVA?", "CVA", "stroke"),
+    ("benzos for insomnia in the elderly?", "benzos", "benzodiazepines"),
+    # Word forms the digests write as the condition's noun.
+    ("Can asthmatics take ibuprofen?", "asthmatics", "asthma"),
+    ("Best treatment for an epileptic woman planning pregnancy", "epileptic", "epilepsy"),
+])
+def test_shorthand_and_word_forms_reach_corpus_terms(analyzer: QueryAnalyzer, question: str, typed: str,
+                                                     corpus_term: str) -> None:
+    analysis = analyzer.analyze(question)
+    mention = next(m for m in analysis.subjects if m.text == typed)
+    assert key_of(corpus_term) in mention.term.keys and mention.term.docs
+    assert not analysis.unknown
+
+
+@pytest.mark.parametrize(("question", "expanded"), [
+    ("Does my FBC need repeating on iron?", "full blood count"),
+    ("When should LFTs be checked on methotrexate?", "liver function"),
+    ("Is a CXR needed for pneumonia?", "chest x ray"),
+    ("My kid is 18 mos old with an ear infection", "months"),
+])
+def test_shorthand_the_corpus_spells_out_is_read_as_its_words(analyzer: QueryAnalyzer, question: str,
+                                                              expanded: str) -> None:
+    analysis = analyzer.analyze(question)
+    assert expanded in " ".join(analysis.expanded) and not analysis.unknown
+
+
+@pytest.mark.parametrize("question", ["What helps the sniffles?", "Do I need antibiotics for a head cold?"])
+def test_a_cold_is_not_read_as_sinusitis(analyzer: QueryAnalyzer, question: str) -> None:
+    assert not [m for m in analyzer.analyze(question).subjects if key_of("sinusitis") in m.term.keys]
