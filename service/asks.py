@@ -92,8 +92,9 @@ ASK_EVIDENCE: dict[Ask, re.Pattern[str]] = {a: re.compile(p, re.IGNORECASE) for 
     Ask.SCREENING: r"\b(?:screen\w*|every \d+ years?|aged? \d+|from age|interval)\b",
     Ask.MONITORING: r"\b(?:monitor\w*|check\w*|measur\w*|every \d+|review\w*|target\w*|goal\w*|follow-?up)\b",
     Ask.DIAGNOSIS: r"\b(?:diagnos\w*|test\w*|criteri\w*|confirm\w*|imaging|assess\w*|measur\w*|antibod\w*)\b",
-    Ask.CAUSE: r"\b(?:caus\w*|due to|results? from|trigger\w*|inherit\w*|genetic\w*|hereditar\w*|"
-               r"famil(?:y|ial) history|contagious|spread\w*|transmi\w*|risk factors?)\b",
+    # "X is caused by", not "Y can cause X": a sentence naming what X causes does not say what causes X.
+    Ask.CAUSE: r"\b(?:caused by|causes? of|cause is|is due to|are due to|results? from|trigger\w*|inherit\w*|"
+               r"genetic\w*|hereditar\w*|famil(?:y|ial) history|contagious|spread\w*|transmi\w*|risk factors?)\b",
     Ask.PROGNOSIS: r"\b(?:prognos\w*|outlook|recover\w*|resolv\w*|get better|gets better|self-limiting|"
                    r"life expectancy|mortality|surviv\w*|go(?:es)? away|clear\w* up|on (?:its|their) own)\b",
     Ask.RISK_FACTORS: r"\b(?:risk factors?|at (?:high|higher|increased|greater) risk|more likely|"

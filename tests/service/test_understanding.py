@@ -85,7 +85,7 @@ def test_cause_outlook_and_risk_asks_need_a_sentence_that_answers_them() -> None
 
     t = AnswerabilitySettings()
     for ask, answering, other in (
-            ("cause", "Gout is caused by urate crystals.", "Allopurinol is first line."),
+            ("cause", "Gout is caused by urate crystals.", "Sulfonylureas can cause low blood sugar."),
             ("prognosis", "Most people recover fully within 3 months.", "Prednisolone is offered."),
             ("risk_factors", "Obesity is a risk factor for sleep apnoea.", "CPAP is recommended.")):
         cue = ASK_EVIDENCE[Ask(ask)]
