@@ -72,7 +72,7 @@ def test_int8_is_a_different_model(onnx_dir: Path, onnx_embedder: SentenceTransf
     fp32, int8 = EmbeddingSettings(backend="onnx"), EmbeddingSettings(backend="onnx", precision="int8")
     assert EmbeddingSettings().model_id == fp32.model_id != int8.model_id
     with pytest.raises(ValidationError, match=r"int8 needs embedding\.backend onnx"):
-        EmbeddingSettings(precision="int8")
+        EmbeddingSettings(backend="torch", precision="int8")
     quantized = SentenceTransformerEmbedder(int8.model_copy(update={"onnx_dir": onnx_dir}))
     texts = TEXTS[:3]
     cos = _cosines(quantized.embed_texts(texts), onnx_embedder.embed_texts(texts))
