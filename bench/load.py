@@ -93,11 +93,13 @@ def tree_cpu(procs: list[psutil.Process]) -> float:
     return total
 
 
-def cpu_per_answer(settings: Settings, embedder: SentenceTransformerEmbedder, n: int) -> float:
-    """CPU seconds per answer: n sequential first questions in this process, one torch thread."""
+def cpu_per_answer(settings: Settings, n: int) -> float:
+    """CPU seconds per answer: n sequential first questions in this process, one thread (torch and ONNX Runtime)."""
     import torch
 
     torch.set_num_threads(1)
+    one = settings.embedding.model_copy(update={"threads": 1})  # ONNX Runtime takes its threads from the settings
+    embedder = SentenceTransformerEmbedder(one)
     service = AnswerService(settings, index=Index.open(settings, embedder=embedder))
     try:
         pool = runpy.run_path(str(ROOT / "bench" / "load_questions.py"))["first_questions"]()
@@ -145,6 +147,7 @@ def load_run(mode: str, index_dir: Path, out: Path, args: argparse.Namespace, ex
 
 def report(runs: list[dict[str, Any]], cpu_s: float, args: argparse.Namespace) -> str:
     """Markdown section with the machine, each run and the pass criterion."""
+    settings = Settings().embedding
     cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     target = 0.8 * CORES / cpu_s
     lines = ["## Load", "", "Command (from the repository root):", "", "```",
@@ -155,7 +158,8 @@ def report(runs: list[dict[str, Any]], cpu_s: float, args: argparse.Namespace) -
              f"bundled corpus index; `medcite serve --workers 2` on 127.0.0.1, {args.users} locust users "
              f"(spawn {args.spawn_rate}/s, {args.time}; JSON answers, SSE streams, follow-ups with the secret) on the "
              "same machine.", "",
-             f"CPU per answer, single-threaded (one torch thread, {args.answers} sequential first questions "
+             f"Embedding backend {settings.backend} {settings.precision}. CPU per answer, single-threaded (one "
+             f"torch / ONNX Runtime thread, {args.answers} sequential first questions "
              f"in-process, `time.process_time`): **{cpu_s * 1000:.0f} ms** → criterion "
              f"{CORES} ÷ {cpu_s:.3f} s × 80 % = **{target:.1f} req/s**.", "",
              "| Mode | requests | errors | p50 (ms) | p95 (ms) | req/s | server CPU s / request "
@@ -198,7 +202,7 @@ def main() -> None:
         embedded = Settings(index_dir=out / "index-embedded")
         if not ingest_paths([ROOT / "corpus"], settings=embedded, embedder=embedder).ok:
             sys.exit("load: the bundled corpus did not ingest")
-        cpu_s = cpu_per_answer(embedded, embedder, args.answers)
+        cpu_s = cpu_per_answer(embedded, args.answers)
         print(f"CPU per answer: {cpu_s * 1000:.1f} ms", flush=True)
         if "embedded" in args.modes:
             runs.append(load_run("embedded", embedded.storage.index_dir, out, args, [], {}))

@@ -126,6 +126,19 @@ def measure(service: AnswerService, client: TestClient, store: Chroma, questions
     return {k: v[WARMUP:] for k, v in times.items()}  # the warm-up queries are not counted
 
 
+def time_paths(settings: Settings, service: AnswerService, questions: list[str], guard: LoadGuard,
+               section: str = "query timing") -> dict[str, list[float]]:
+    """`measure` over in-process HTTP, retrieval, LangChain on the same collection and the floor, in one timed
+    section of the guard."""
+    store = Chroma(client=service.index.vectors._client, collection_name=service.index.vectors.name,
+                   embedding_function=LangChainEmbeddings(service.index.embedder))
+    # One client asks as fast as it can: lift the per-address question limit (it is no part of what is measured).
+    unlimited = settings.model_copy(update={"api": settings.api.model_copy(
+        update={"ask_limit_per_address": "1000000/minute"})})
+    with TestClient(create_app(unlimited, service=service)) as client, guard.section(section):
+        return measure(service, client, store, questions)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="MedQuAD JSONL file (never copied into the repo).")
@@ -152,14 +165,8 @@ def main() -> None:
     questions = [r["question"] for r in random.Random(SEED).sample(records, args.questions)]
     service = AnswerService(settings, index=Index.open(settings, embedder=embedder))
     n_docs, n_chunks = service.index.store.count()
-    store = Chroma(client=service.index.vectors._client, collection_name=service.index.vectors.name,
-                   embedding_function=LangChainEmbeddings(embedder))
     facts, before, t0 = machine_facts(), cpu_seconds(), time.perf_counter()
-    # One client asks as fast as it can: lift the per-address question limit (it is no part of what is measured).
-    unlimited = settings.model_copy(update={"api": settings.api.model_copy(
-        update={"ask_limit_per_address": "1000000/minute"})})
-    with TestClient(create_app(unlimited, service=service)) as client, guard.section("query timing"):
-        times = measure(service, client, store, questions)
+    times = time_paths(settings, service, questions, guard)
     elapsed, after = time.perf_counter() - t0, cpu_seconds()
     busy = [f"{k} ({(v - before.get(k, 0.0)) / elapsed:.0%} of a core)" for k, v in after.items()
             if v - before.get(k, 0.0) > 0.2 * elapsed]

@@ -38,7 +38,8 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode call during ingest.")
     threads: int = Field(0, ge=0, description="CPU threads of torch or ONNX Runtime; 0 keeps the runtime's default.")
     backend: Literal["torch", "onnx"] = Field(
-        "torch", description="torch: sentence-transformers on PyTorch; onnx: ONNX Runtime on a local export."
+        "onnx", description="onnx: ONNX Runtime on a local export of the same weights (made once, on first use); "
+        "torch: sentence-transformers on PyTorch."
     )
     precision: Literal["fp32", "int8"] = Field(
         "fp32", description="int8: the dynamically quantized ONNX export, a different model (needs its own index)."

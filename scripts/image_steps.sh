@@ -40,8 +40,16 @@ ingest=$(sed -n 's/^RUN \(medcite ingest .*\)$/\1/p' Dockerfile)
 ingest=${ingest//\/app\//$ROOT/app/}
 ingest=${ingest//\/data\//$ROOT/data/}
 step "$ingest"
+# ENV MEDCITE_EMBEDDING__ONNX_DIR=/data/onnx: the ingest exports the default (ONNX) embedding model there.
+grep -q 'MEDCITE_EMBEDDING__ONNX_DIR=/data/onnx' Dockerfile ||
+  { echo "image-steps: the Dockerfile sets no MEDCITE_EMBEDDING__ONNX_DIR=/data/onnx" >&2; exit 1; }
+export MEDCITE_EMBEDDING__ONNX_DIR="$ROOT/data/onnx"
 PATH="$VENV/bin:$PATH" bash -c "$ingest" >/dev/null
 [ -s "$ROOT/data/index/store.sqlite" ] || { echo "image-steps: the ingest step built no index" >&2; exit 1; }
+onnx_files() { find "$ROOT/data/onnx" -name '*.onnx' -printf '%p %T@ %s\n' 2>/dev/null | sort; }
+exported=$(onnx_files)
+[ -n "$exported" ] || { echo "image-steps: the ingest step exported no ONNX model into /data/onnx" >&2; exit 1; }
+step "ONNX model exported at build time: ${exported%% *}"
 
 # Runtime stage: the image's ENV and its CMD (with 2 workers, as compose runs it) on a free port.
 port=$("$PY" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
@@ -94,6 +102,16 @@ if [ "$(id -u)" = 0 ]; then
   done
 fi
 step "HEALTHCHECK passes against the service (2 workers) run as $as"
+# A first answer runs on the build-time export: the service exports nothing at run time.
+"$PY" - "http://127.0.0.1:$port/v1/answers" <<'EOF'
+import json, sys, urllib.request
+request = urllib.request.Request(sys.argv[1], data=json.dumps({"question": "How is asthma treated?"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(request, timeout=120) as response:
+    assert response.status == 200 and json.load(response)["id"], "no answer"
+EOF
+[ "$(onnx_files)" = "$exported" ] || { echo "image-steps: the service exported the ONNX model again" >&2; exit 1; }
+step "first answer served on the build-time ONNX export"
 
 # Size estimate of the runtime image's parts (the python:3.11-slim base adds about 130 MB).
 site=$("$PY" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")

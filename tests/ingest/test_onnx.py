@@ -33,12 +33,20 @@ def onnx_embedder(onnx_dir: Path) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(EmbeddingSettings(backend="onnx", onnx_dir=onnx_dir))
 
 
+@pytest.fixture(scope="module")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    """PyTorch named explicitly: the session's `embedder` follows the default backend."""
+    return SentenceTransformerEmbedder(EmbeddingSettings(backend="torch"))
+
+
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
 def test_onnx_fp32_vectors_match_torch(
-        embedder: SentenceTransformerEmbedder, onnx_embedder: SentenceTransformerEmbedder) -> None:
+        torch_embedder: SentenceTransformerEmbedder, onnx_embedder: SentenceTransformerEmbedder) -> None:
+    embedder = torch_embedder
+    assert embedder.backend == "torch" and onnx_embedder.backend == "onnx"
     assert onnx_embedder.dim == embedder.dim == 384
     assert onnx_embedder.max_tokens == embedder.max_tokens
     assert [onnx_embedder.count_tokens(t) for t in TEXTS] == [embedder.count_tokens(t) for t in TEXTS]
@@ -64,7 +72,7 @@ def test_int8_is_a_different_model(onnx_dir: Path, onnx_embedder: SentenceTransf
     fp32, int8 = EmbeddingSettings(backend="onnx"), EmbeddingSettings(backend="onnx", precision="int8")
     assert EmbeddingSettings().model_id == fp32.model_id != int8.model_id
     with pytest.raises(ValidationError, match=r"int8 needs embedding\.backend onnx"):
-        EmbeddingSettings(precision="int8")
+        EmbeddingSettings(backend="torch", precision="int8")
     quantized = SentenceTransformerEmbedder(int8.model_copy(update={"onnx_dir": onnx_dir}))
     texts = TEXTS[:3]
     cos = _cosines(quantized.embed_texts(texts), onnx_embedder.embed_texts(texts))
@@ -75,29 +83,33 @@ def test_int8_is_a_different_model(onnx_dir: Path, onnx_embedder: SentenceTransf
     assert int8_file.stat().st_size < (int8_file.parent / "model.onnx").stat().st_size / 3
 
 
-def test_onnx_ingest_and_query(
-        tmp_path: Path, fixture_corpus: Path, embedder: SentenceTransformerEmbedder,
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_ingest_and_query_with_either_backend(
+        backend: str, tmp_path: Path, fixture_corpus: Path, torch_embedder: SentenceTransformerEmbedder,
         onnx_embedder: SentenceTransformerEmbedder, onnx_dir: Path) -> None:
-    settings = Settings(index_dir=tmp_path / "index", embedding={"backend": "onnx", "onnx_dir": onnx_dir})
-    report = ingest_paths([fixture_corpus], settings=settings, embedder=onnx_embedder)
+    embedders = {"onnx": onnx_embedder, "torch": torch_embedder}
+    other = "torch" if backend == "onnx" else "onnx"
+    settings = Settings(index_dir=tmp_path / "index", embedding={"backend": backend, "onnx_dir": onnx_dir})
+    report = ingest_paths([fixture_corpus], settings=settings, embedder=embedders[backend])
     assert report.ok and report.chunks_written > 3
-    # Same vectors as PyTorch: chunk passage vectors agree within the same bound.
-    index = Index.open(settings, embedder=onnx_embedder)
+    # Same vectors from the other backend: chunk passage vectors agree within the same bound.
+    index = Index.open(settings, embedder=embedders[backend])
     try:
         chunks, stored = zip(*index.store.iter_chunks(), strict=True)
-        torch_vecs = np.vstack([v.passage for v in embedder.embed_chunks(list(chunks))])
-        assert _cosines(np.vstack([v.passage for v in stored]), torch_vecs).min() > 0.999
+        other_vecs = np.vstack([v.passage for v in embedders[other].embed_chunks(list(chunks))])
+        assert _cosines(np.vstack([v.passage for v in stored]), other_vecs).min() > 0.999
     finally:
         index.close()
-    service = AnswerService(settings, index=Index.open(settings, embedder=onnx_embedder))
+    service = AnswerService(settings, index=Index.open(settings, embedder=embedders[backend]))
     try:
         answer = service.ask("How are acute NMOSD attacks treated?")
         assert not answer.abstained
         assert "demo-nmosd" in {r.doc_id for r in answer.references}
     finally:
         service.close()
-    # A PyTorch embedder opens the same index (ONNX fp32 counts as the same model).
-    Index.open(Settings(index_dir=tmp_path / "index"), embedder=embedder).close()
+    # The other backend opens the same index (PyTorch and ONNX fp32 count as the same model).
+    reopened = Settings(index_dir=tmp_path / "index", embedding={"backend": other, "onnx_dir": onnx_dir})
+    Index.open(reopened, embedder=embedders[other]).close()
 
 
 def test_index_refuses_to_mix_int8_with_fp32(
