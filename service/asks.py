@@ -94,10 +94,12 @@ ASK_EVIDENCE: dict[Ask, re.Pattern[str]] = {a: re.compile(p, re.IGNORECASE) for 
     Ask.DIAGNOSIS: r"\b(?:diagnos\w*|test\w*|criteri\w*|confirm\w*|imaging|assess\w*|measur\w*|antibod\w*)\b",
     # "X is caused by", not "Y can cause X": a sentence naming what X causes does not say what causes X.
     Ask.CAUSE: r"\b(?:caused by|causes? of|cause is|is due to|are due to|results? from|trigger\w*|inherit\w*|"
-               r"genetic\w*|hereditar\w*|famil(?:y|ial) history|contagious|spread\w*|transmi\w*|risk factors?)\b",
+               r"genetic\w*|genes?|mutation\w*|sporadic|hereditar\w*|famil(?:y|ial) history|contagious|"
+               r"spread\w*|transmi\w*|risk factors?)\b",
     Ask.PROGNOSIS: r"\b(?:prognos\w*|outlook|recover\w*|resolv\w*|get better|gets better|self-limiting|"
-                   r"life expectancy|mortality|surviv\w*|go(?:es)? away|clear\w* up|on (?:its|their) own)\b",
-    Ask.RISK_FACTORS: r"\b(?:risk factors?|at (?:high|higher|increased|greater) risk|more likely|"
+                   r"life expectancy|lifespan|mortality|surviv\w*|fatal|death|die|dies|progress\w*|worsen\w*|no cure|"
+                   r"go(?:es)? away|clear\w* up|on (?:its|their) own)\b",
+    Ask.RISK_FACTORS: r"\b(?:risk factors?|at (?:high |higher |increased |greater )?risk|more likely|more common|"
                       r"increases? (?:the |your )?risk|higher risk|risk of)\b",
     Ask.PREVENTION: r"\b(?:prevent\w*|prophyla\w*|vaccin\w*|reduc\w*|avoid\w*|risk)\b",
     Ask.TREATMENT: r"\b(?:treat\w*|therap\w*|recommend\w*|offer\w*|manag\w*|first[- ]line|mg|suggest\w*|"
