@@ -121,6 +121,10 @@ class OnnxSentenceModel:
         self.max_seq_length = int(st_config["max_seq_length"])
         self.dim = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         options = ort.SessionOptions()
+        # Idle threads sleep instead of spinning: a spinning pool starves the other worker processes and the
+        # thread that answers uvicorn's health check between requests (torch's pool does not spin).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
