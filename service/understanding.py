@@ -145,6 +145,8 @@ def _name_reading(m: re.Match[str]) -> str:
     if not (70 <= systolic <= 260 and 30 <= diastolic <= 160 and systolic > diastolic):
         return m.group(0)
     return f"{m.group(0)} {'high ' if systolic >= 140 or diastolic >= 90 else ''}blood pressure"
+
+
 @lru_cache(maxsize=1)
 def _population_stems() -> frozenset[str]:
     """Stems of population words, which qualify a subject rather than name one (computed on first use)."""
@@ -166,8 +168,8 @@ class QueryAnalyzer:
         self.settings = settings
         # Place names that are not also words of a medical term ("Kawasaki disease", "Montreal Cognitive
         # Assessment", "Delhi belly" keep their words).
-        self.term_words = frozenset(w for key in (*vocabulary.by_key, *vocabulary.conditions) for w in key)
-        self.places = frozenset(p for p in place_words() if stem_all([p])[0] not in self.term_words)
+        term_words = {w for key in (*vocabulary.by_key, *vocabulary.conditions) for w in key}
+        self.places = frozenset(p for p in place_words() if stem_all([p])[0] not in term_words)
 
     def _correct(self, word: str) -> str:
         """The corpus spelling a rare, unseen word is a typo of, or '' (conservative: same first letter; a swap of
@@ -273,14 +275,18 @@ class QueryAnalyzer:
         mentions = [m for j, m in enumerate(mentions) if j not in dropped]
         spans = [sp for j, sp in enumerate(spans) if j not in dropped]
         conditions = self._conditions(stems, typed, mentions, spans)
+
+        def unseen(i: int) -> bool:
+            """A content word of the question outside every subject that the corpus never uses (nor a place)."""
+            w = corrected[i]
+            return (not used[i] and w.isalpha() and len(w) >= 3 and w not in STOP and stems[i] not in vocab.words
+                    and i not in fixes and w not in self.places)
+
         # What the question asks about, in words the corpus never uses ("a weighted blanket", "garlic oil drops").
         objects: list[str] = []
         for a, b in object_spans(reading):
             at = [i for i, start in enumerate(starts) if a <= start < b]
-            new = [i for i in at if not used[i] and corrected[i].isalpha() and len(corrected[i]) >= 3
-                   and corrected[i] not in STOP and stems[i] not in vocab.words and i not in fixes
-                   and corrected[i] not in self.places and zipf(corrected[i]) < 5.0]  # not "gone", "water"
-            if new:
+            if any(unseen(i) and zipf(corrected[i]) < 5.0 for i in at):  # not "gone", "water"
                 keep = [i for i in at if corrected[i] not in STOP and corrected[i] not in _DETERMINERS]
                 objects.append(_surface([typed[i] for i in keep]))
         unknown: list[UnknownTerm] = []
@@ -296,12 +302,10 @@ class QueryAnalyzer:
             # common the word is in English says nothing about it. Otherwise its whole word family counts
             # ("propped" is as common as "prop"). A place is where the patient is, not a subject, and a negated
             # corpus word is the corpus's subject ("nonpurulent").
-            if (not used[i] and w.isalpha() and len(w) >= 3 and w not in STOP and stems[i] not in vocab.words
-                    and i not in fixes and w not in self.places
-                    and not (w.startswith("non") and stem_all([w[3:]])[0] in vocab.words)):
+            if unseen(i) and not (w.startswith("non") and stem_all([w[3:]])[0] in vocab.words):
                 typed_as = typed[i][0]
                 rare = 0.0 if i in named else zipf(w) if typed_as.isupper() or len(w) < 5 else family_zipf(w)
-                run.append((typed[i][0], rare))
+                run.append((typed_as, rare))
             else:
                 flush()
         flush()
