@@ -16,6 +16,7 @@ import numpy.typing as npt
 from medcite.config import AnswerabilitySettings
 from service.asks import ASK_EVIDENCE, ASK_WORDS, Ask
 from service.models import Evidence, Signals
+from service.scope import is_note
 from service.understanding import POPULATIONS, Mention, QueryAnalysis
 from service.vocabulary import mentions_any, stems_of
 
@@ -162,7 +163,9 @@ class AnswerabilityGate:
         # Key words may be anywhere in the on-topic evidence, not only in its best passages.
         anywhere = present.union(*(set(st) for _, st in kept))
         word_signals = tuple((analysis.surface.get(c, c), round(w, 3), c in anywhere) for c, w in weights.items())
-        sentences = [(e, text) for e, _ in kept for text in e.chunk.sentence_texts()]
+        # A review note ("Not stated here pending verification: the titration schedules") answers nothing.
+        sentences = [(e, text) for e, _ in kept for text in e.chunk.sentence_texts()
+                     if not is_note(e.chunk.section, text)]
         best_sentence = 0.0
         best_answering = 0.0
         answered = False

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from service.ages import age_fit, question_age
 from service.asks import ASK_EVIDENCE
 from service.models import Audience, Evidence
+from service.scope import is_note
 from service.understanding import POPULATIONS, QueryAnalysis
 from service.vocabulary import mentions_any, stems_of
 
@@ -140,7 +141,7 @@ def candidates(question: str, qv: npt.NDArray[np.float32], evidence: Sequence[Ev
         for i, text in enumerate(ev.chunk.sentence_texts()):
             key = " ".join(text.casefold().split())
             words = len(_WORD.findall(text))
-            if key in seen or words < 4:
+            if key in seen or words < 4 or is_note(ev.chunk.section, text):
                 continue
             seen.add(key)
             sim = float(sims[i])

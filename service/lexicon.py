@@ -74,3 +74,14 @@ def _ascii(text: str) -> str:
     """Casefolded, accents dropped ("Córdoba" → "cordoba")."""
     return unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
 
+
+def split_compound(word: str, pairs: frozenset[tuple[str, str]]) -> tuple[str, str] | None:
+    """Two words that the corpus writes side by side and a question ran together ("hayfever" → "hay fever",
+    "cutoffs" → "cut offs"), or None. Both parts have three letters or more, so "asthma" is never "ast hma"."""
+    if len(word) < 6 or not word.isalpha():
+        return None
+    for k in range(3, len(word) - 2):
+        if (word[:k], word[k:]) in pairs:
+            return word[:k], word[k:]
+    return None
+

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from medcite.config import AnswerabilitySettings
 from service.asks import Ask, detect_ask, object_spans
-from service.lexicon import family_zipf, place_words
+from service.lexicon import family_zipf, place_words, split_compound
 from service.vocabulary import MAX_TERM_TOKENS, Key, Term, Vocabulary, stem_all, zipf
 
 # Population qualifiers: they narrow the subject rather than name a new one.
@@ -204,6 +204,9 @@ class QueryAnalyzer:
             expansion = None if word in _CONTRACTIONS and m.group(0).islower() and (
                 not before or before[-1] in ",.?!:;-" or before.rsplit(None, 1)[-1].casefold() in _CLAUSE_WORDS
             ) else vocab.expansions.get(word)
+            if expansion is None and stem_all([word])[0] not in vocab.words and \
+                    (parts := split_compound(word, vocab.word_pairs)):
+                expansion = list(parts)  # "hayfever" is the corpus's "hay fever"
             typed += [(m.group(0), w) for w in expansion] if expansion else [(m.group(0), word)]
             starts += [m.start()] * (len(expansion) if expansion else 1)
             expanded += expansion or []

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any, Literal
 
 import yaml
@@ -167,14 +168,17 @@ class Vocabulary:
         self.by_key: dict[Key, Term] = {}
         df: dict[str, int] = defaultdict(int)
         surface: set[str] = set()
+        pairs: set[tuple[str, str]] = set()  # adjacent words, as typed: "hay fever" lets "hayfever" be split
         doc_stems: dict[str, list[str]] = {}
         for doc in docs:
             raw = tokens(" ".join((doc.title, *doc.topics, doc.text)))
             surface.update(w for w in raw if len(w) >= 5 and w.isalpha())
+            pairs.update(pairwise(raw))
             doc_stems[doc.id] = stems = stem_all(raw)
             for w in set(stems):
                 df[w] += 1
         self.words: set[str] = set(df)  # stemmed
+        self.word_pairs = frozenset(pairs)
         self.document_frequency = dict(df)
         self.documents = len(docs)
         # Guidelines a question can name: by issuer acronym ("GINA", "ACOG") and by year ("2018").

@@ -298,3 +298,21 @@ def test_lower_case_im_opening_a_clause_is_i_am() -> None:
     assert "intramuscular" in analyzer.analyze("gonorrhoea: ceftriaxone im?").expanded
     assert "intramuscular" not in analyzer.analyze("im worried about gonorrhoea").expanded
     assert "intramuscular" not in analyzer.analyze("ok so im worried about gonorrhoea").expanded
+
+
+
+def test_review_notes_are_told_apart_from_guidance() -> None:
+    from service.scope import is_note
+    assert is_note("Review notes", "Anything under that heading.")
+    assert is_note("Treatment", "Not stated here pending verification: the titration schedules.")
+    assert not is_note("Scope", "NICE NG79 does not cover chronic sinusitis.")  # a scope statement is guidance
+    assert not is_note("Treatment", "Apixaban is given for 3 months; the dose is not stated here.")
+
+def test_two_corpus_words_run_together_are_read_apart() -> None:
+    docs = [*DOCS, Document(id="ar", title="Allergic rhinitis", source="x", topics=("allergic rhinitis",),
+                            text="Hay fever is allergic rhinitis. Intranasal steroids treat hay fever.")]
+    analyzer = QueryAnalyzer(Vocabulary(docs, DRUGS, LAY), AnswerabilitySettings())
+    analysis = analyzer.analyze("best spray for hayfever?")
+    assert "hayfever" not in [u.text for u in analysis.unknown]
+    assert "hay" in analysis.expanded and "fever" in analysis.expanded
+    assert [u.text for u in analyzer.analyze("is dermabrasion ok?").unknown] == ["dermabrasion"]  # no such pair
