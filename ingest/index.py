@@ -165,7 +165,12 @@ class Index:
         return added, removed
 
     def keyword(self) -> KeywordIndex:
-        """The keyword index matching the store; rebuilt and saved when it is missing or stale."""
+        """The keyword index matching the store; rebuilt and saved when it is missing or stale.
+
+        A published generation is never written, so its keyword index, once matched to its store, stays matched:
+        the store's fingerprint (a hash over every chunk id, 30 ms at 20k chunks) is not recomputed per query."""
+        if self.generation and self._keyword is not None:
+            return self._keyword
         fingerprint = self.store.fingerprint()
         if self._keyword is not None and self._keyword.fingerprint == fingerprint:
             return self._keyword

@@ -169,7 +169,7 @@ class ConversationStore:
 
 def _body(answer: Answer) -> str:
     """The stored JSON of an answer; the conversation secret is never stored, only its hash."""
-    return json.dumps({**dataclasses.asdict(answer), "conversation_secret": ""}, ensure_ascii=False)
+    return _ANSWER.dump_json(dataclasses.replace(answer, conversation_secret="")).decode()
 
 
 def _add_review_rows(session: Session, answer: Answer, reused_from: str) -> None:

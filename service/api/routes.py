@@ -84,7 +84,8 @@ async def ask(body: AskRequest, request: Request, service: ServiceDep, _: AskerD
         answer = await run_in_threadpool(service.ask, body.question, conversation_id=body.conversation_id,
                                          audience=body.audience, filters=filters, conversation_secret=secret)
         record_answer(request, answer)
-        return JSONResponse(content=AnswerOut.from_answer(answer).model_dump(mode="json"), headers=generation)
+        return Response(AnswerOut.from_answer(answer).model_dump_json(), media_type="application/json",
+                        headers=generation)
     # Bad input raises here, before the stream starts, so it still gets its 4xx.
     items = await run_in_threadpool(service.ask_stream, body.question, conversation_id=body.conversation_id,
                                     audience=body.audience, filters=filters, conversation_secret=secret)

@@ -76,6 +76,32 @@ def test_passages_keyword_search_and_nearest(built: Settings, embedder: Sentence
         index.close()
 
 
+def test_a_published_generation_matches_its_keyword_index_once(
+        built: Settings, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = Index.open(built, embedder=embedder)
+    try:
+        assert index.generation  # what a service opens: a snapshot no ingest writes to
+        first = index.keyword()
+        calls: list[int] = []
+        real = index.store.fingerprint
+        monkeypatch.setattr(index.store, "fingerprint", lambda: calls.append(1) or real())
+        for _ in range(3):
+            assert index.keyword_search("methylprednisolone attack", 3).top
+        assert index.keyword() is first and calls == []  # no hash over every chunk id per query
+    finally:
+        index.close()
+    working = Index.open(built, embedder=embedder, create=True)
+    try:  # the working store that ingest writes is still checked on every call
+        calls = []
+        real = working.store.fingerprint
+        monkeypatch.setattr(working.store, "fingerprint", lambda: calls.append(1) or real())
+        working.keyword()
+        working.keyword()
+        assert len(calls) == 2
+    finally:
+        working.close()
+
+
 def test_chroma_where_holds_the_metadata_clauses_only() -> None:
     assert chroma_where(None) is None and chroma_where(Filters(topic="asthma")) is None
     assert chroma_where(Filters(audience="patient")) == {"audience": {"$eq": "patient"}}
