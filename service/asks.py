@@ -29,30 +29,41 @@ class Ask(StrEnum):
     OTHER = "other"
 
 
-# Question cues, tried in this order (the most specific ask wins).
+# Question cues, tried in this order (the most specific ask wins). Safety in pregnancy comes after the asks a
+# pregnant patient's question may make (a dose, a first-line drug, a comparison): pregnancy is then its population.
 _ASK_CUES: tuple[tuple[Ask, re.Pattern[str]], ...] = tuple((a, re.compile(p, re.IGNORECASE)) for a, p in (
     (Ask.INTERACTION, r"\b(?:interact\w*|together with|at the same time as|mix(?:ing)? \w+ (?:with|and)|combin\w+|"
-                      r"(?:drink|have|having|drinking) (?:alcohol|beer|wine|a drink|drinks|grapefruit))\b"),
+                      r"(?:drink|have|having|drinking) (?:alcohol|beer|wine|a drink|drinks|grapefruit)|"
+                      r"mess(?:es)? (?:with|up)|(?:while|whilst) (?:on|taking|using|(?:i'?m|she'?s|he'?s|they'?re) "
+                      r"(?:on|taking)))\b"),
     (Ask.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|better than|difference between|or .+ better|"
-                     r"which is (?:better|best|safer|preferred))\b"),
-    (Ask.PREGNANCY, r"\b(?:pregnan\w*|breast ?-?fe(?:e)?d\w*|breast-?fed|nursing (?:mother|mum|mom)|lactat\w*|"
-                    r"expecting a baby|trying to conceive|trimester)\b"),
-    (Ask.TIME_WINDOW, r"\b(?:within|time window|how soon|how quickly|how many hours|how late|too late|window|"
-                      r"how long after|hours? (?:after|from)|up to how)\b"),
-    (Ask.DOSE, r"\b(?:doses?|dosage|dosing|how much|how many (?:mg|milligrams?|tablets?|pills?|puffs?|units?)|mg|"
-               r"maximum|max|how many a day|strength)\b"),
-    (Ask.DURATION, r"\b(?:how long|duration|for how many|how many (?:days|weeks|months|years)|when (?:can|should|do|"
-                   r"to) (?:i |we |you |they |he |she )?stop|stop (?:taking|treatment|it)|keep taking|continue|"
-                   r"lifelong|indefinitely|length of)\b"),
-    (Ask.SCREENING, r"\b(?:screen\w*|mammogram\w*|colonoscop\w*|pap (?:smear|test)|get tested|start testing|"
+                     r"which is (?:better|best|safer|preferred)|safer than)\b"),
+    (Ask.SCREENING, r"\b(?:screen\w*|mammo\w*|mamogram\w*|colonoscop\w*|pap (?:smears?|tests?)|smears?|"
+                    r"get tested|start testing|surveillance|hpv test\w*|"
                     r"how often should .+ (?:checked|tested))\b"),
-    (Ask.MONITORING, r"\b(?:monitor\w*|follow-?up|recheck|re-check|how often .+ (?:check|test|measure|review)\w*|"
-                     r"targets?|goals?)\b"),
-    (Ask.FIRST_LINE, r"\b(?:first[- ]line|first choice|initial (?:treatment|therapy|drug|choice)|drug of choice|"
-                     r"start(?:ed)? (?:on|with)|preferred|"
+    (Ask.TIME_WINDOW, r"\b(?:within|time window|how soon|how quickly|how many hours|how late|too late|window|"
+                      r"how long after|hours? (?:after|from)|up to (?:how|what)|latest (?:time|age|point)|"
+                      r"when (?:can|should|do|does|will) (?:[\w'-]+ ){1,2}"
+                      r"(?:start|begin|restart|go back|return|see (?:a|my|the|someone|him|her)|be seen|"
+                      r"be (?:started|repeated|restarted))|"
+                      r"when (?:do|should) (?:you|we|i) repeat)\b"),
+    (Ask.DOSE, r"(?<!low-)(?<!low )(?<!high-)(?<!high )\b(?:doses?|dosage|dosing|how much|"
+               r"how many (?:mg|milligrams?|tablets?|pills?|puffs?|units?)|maximum|max|how many a day|strength|"
+               r"bolus|(?:once|twice|three times) a day)\b"),
+    (Ask.DURATION, r"\b(?:how long|duration|for how many|how many (?:days|weeks|months|years|sessions)|"
+                   r"when (?:can|should|do|to) (?:i |we |you |they |he |she )?stop|stop (?:taking|treatment|it)|"
+                   r"(?:be|get) (?:stopped|continued)|can (?:i|we|you|they|he|she) (?:just )?stop|keep taking|"
+                   r"continue|lifelong|indefinitely|length of|long[- ]term|drug holiday)\b"),
+    (Ask.MONITORING, r"\b(?:monitor\w*|follow-?up|recheck\w*|re-check\w*|how often .+ (?:check|test|measure|review)\w*|"
+                     r"targets?|goals?|when should (?:i|we|you) review)\b"),
+    (Ask.FIRST_LINE, r"\b(?:first[- ]line|first[- ]choice|first (?:drug|medicine|medication|treatment|dmard|"
+                     r"antibiotic|option|step)|initial (?:treatment|therapy|drug|choice|maintenance)|drug of choice|"
+                     r"start(?:ed)? (?:on|with)|preferred|what first|(?:try|start|give|use) first|"
                      r"best (?:drug|medicine|medication|treatment|antibiotic|option)|"
                      r"which (?:drug|medicine|medication|antibiotic|inhaler|pill|tablet|cream)|"
                      r"what (?:antibiotic|drug|medicine|medication|inhaler|cream) )"),
+    (Ask.PREGNANCY, r"\b(?:pregnan\w*|breast ?-?fe(?:e)?d\w*|breast-?fed|nursing (?:mother|mum|mom)|lactat\w*|"
+                    r"expecting a baby|trying to conceive|trimester)\b"),
     (Ask.DIAGNOSIS, r"\b(?:diagnos\w*|tests? for|what tests?|confirm\w*|criteria|work-?up|imaging|scan|"
                     r"blood tests?|how (?:do|can|would) (?:i|you|we|doctors?) (?:know|tell)|signs? of)\b"),
     (Ask.CAUSE, r"\b(?:what causes?|what caused|causes? of|what (?:is|are) the causes?|"

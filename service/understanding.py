@@ -7,6 +7,7 @@ rare in English (wordfreq) are kept as *unknown subjects*, which the answerabili
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -278,6 +279,11 @@ class QueryAnalyzer:
         mentions = [m for j, m in enumerate(mentions) if j not in dropped]
         spans = [sp for j, sp in enumerate(spans) if j not in dropped]
         conditions = self._conditions(stems, typed, mentions, spans)
+        # Two drugs set side by side with "or" ("LMWH or a DOAC?", "Coumadin or Eliquis for a DVT") ask which.
+        drugs = [sp for m, sp in zip(mentions, spans, strict=True) if m.term.kind in ("drug", "drug_class")]
+        between = [reading[starts[a[1] - 1]:starts[b[0]]].casefold() for a, b in itertools.pairwise(drugs)]
+        if ask in (Ask.OTHER, Ask.TREATMENT) and any(" or " in f" {text} " for text in between):
+            ask = Ask.COMPARISON
 
         def unseen(i: int) -> bool:
             """A content word of the question outside every subject that the corpus never uses (nor a place)."""

@@ -316,3 +316,9 @@ def test_two_corpus_words_run_together_are_read_apart() -> None:
     assert "hayfever" not in [u.text for u in analysis.unknown]
     assert "hay" in analysis.expanded and "fever" in analysis.expanded
     assert [u.text for u in analyzer.analyze("is dermabrasion ok?").unknown] == ["dermabrasion"]  # no such pair
+
+
+def test_two_drugs_set_side_by_side_with_or_ask_which(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("Eliquis or paracetamol after a DVT?").ask is Ask.COMPARISON
+    assert analyzer.analyze("apixaban for a DVT?").ask is not Ask.COMPARISON
+    assert analyzer.analyze("How much Tylenol, or is apixaban enough?").ask is Ask.DOSE  # a stated ask stays
