@@ -14,11 +14,12 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 
 from pydantic import TypeAdapter
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from medcite.errors import ConflictError, NotFoundError
@@ -100,6 +101,7 @@ class ConversationStore:
         """Store an answer as the next turn of its conversation (opening the conversation, owned by `secret`,
         when it is new); `reused_from` names the approved answer a served copy was made of. Returns the turn;
         ConflictError when the conversation already holds `max_turns` answers."""
+        locked: OperationalError | None = None
         for _ in range(_RETRIES):
             try:
                 return self._insert(answer, topic, new_conversation, reused_from, secret)
@@ -107,6 +109,15 @@ class ConversationStore:
                 # Another post took this turn number between our read and write (PostgreSQL), or opened the
                 # same conversation; the next attempt sees it.
                 new_conversation = new_conversation and not self.exists(answer.conversation_id)
+            except OperationalError as exc:
+                # SQLite's one writer was busy past the driver's wait (workers under load): try again shortly.
+                # Any other refusal (disk full, read-only) is the caller's to report.
+                if "locked" not in str(exc.orig or exc).casefold():
+                    raise
+                locked = exc
+                time.sleep(0.05 * (1 + secrets.randbelow(4)))
+        if locked is not None:
+            raise locked  # still locked: the answer is returned unsaved, as for any refused write
         raise ConflictError(f"conversation {answer.conversation_id} is busy; retry the question")
 
     def _insert(self, answer: Answer, topic: str, new_conversation: bool, reused_from: str, secret: str) -> int:

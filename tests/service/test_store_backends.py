@@ -4,13 +4,16 @@ feedback, turn numbers, conversation secrets and the retention purge, at the sto
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from medcite.errors import ConflictError, NotFoundError
 from service.conversations import ConversationStore, new_secret
@@ -178,3 +181,34 @@ def test_purge_deletes_old_conversations_but_keeps_approved_answers_and_the_trai
     assert store.reviews.feedback(old_id) == []
     assert len(list(store.reviews.audit_all())) == trail  # the audit trail is kept whole
     assert purge(store.engine, 30).answers == 0
+
+
+def test_a_write_sqlite_refuses_as_locked_is_retried(tmp_path: Path) -> None:
+    store = ConversationStore(f"sqlite:///{tmp_path / 'a.db'}")
+    refused: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _busy(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT") and len(refused) < 2:
+            refused.append(statement)  # as SQLite answers when another worker held the write lock too long
+            raise sqlite3.OperationalError("database is locked")
+
+    try:
+        answer, secret = make_answer(), new_secret()
+        assert store.save(answer, "neuromyelitis optica", new_conversation=True, secret=secret) == 1
+        assert len(refused) == 2 and store.get(answer.id).id == answer.id and store.owned(answer.conversation_id,
+                                                                                         secret)
+        refused.clear()
+        event.remove(store.engine, "before_cursor_execute", _busy)
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def _full(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if statement.lstrip().upper().startswith("INSERT"):
+                refused.append(statement)
+                raise sqlite3.OperationalError("database or disk is full")
+
+        with pytest.raises(sqlalchemy.exc.OperationalError):  # not retried: the caller reports it
+            store.save(make_answer(), "x", new_conversation=True, secret=new_secret())
+        assert len(refused) == 1
+    finally:
+        store.close()
