@@ -121,6 +121,9 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         """Word-piece tokens of a text, without special tokens."""
+        onnx = self._onnx_model()
+        if onnx is not None:
+            return onnx.count_tokens(text)
         return len(self._load().tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def embed_texts(self, texts: Sequence[str]) -> Matrix:

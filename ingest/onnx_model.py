@@ -114,11 +114,19 @@ class OnnxSentenceModel:
 
     def __init__(self, model_dir: Path, onnx_path: Path, threads: int = 0) -> None:
         import onnxruntime as ort
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        # The model's own fast tokenizer file, read by the tokenizers library alone: the same ids and offsets as
+        # transformers' AutoTokenizer without importing transformers and torch (about 8 s at every start).
         st_config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.max_seq_length = int(st_config["max_seq_length"])
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
+        self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))  # counts whole texts: no truncation
+        self._counter.no_truncation()
+        self._counter.no_padding()
         self.dim = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         options = ort.SessionOptions()
         # Idle threads sleep instead of spinning: a spinning pool starves the other worker processes and the
@@ -130,14 +138,17 @@ class OnnxSentenceModel:
             options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
 
+    def count_tokens(self, text: str) -> int:
+        """Word-piece tokens of a text, without special tokens."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
     def encode(self, texts: Sequence[str], batch_size: int, *, sort_by_length: bool = True) -> list[TokenOutput]:
         """Token embeddings of every text, in input order; batches are formed after sorting by token count."""
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_seq_length,
-                                 return_offsets_mapping=True)
-        ids: list[list[int]] = encoded["input_ids"]
+        encoded = self.tokenizer.encode_batch(list(texts))
+        ids: list[list[int]] = [e.ids for e in encoded]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i])) if sort_by_length else list(range(len(ids)))
         result: list[TokenOutput | None] = [None] * len(ids)
-        pad = int(self.tokenizer.pad_token_id or 0)
+        pad = self.pad_id
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             width = max(len(ids[i]) for i in batch)
@@ -150,5 +161,5 @@ class OnnxSentenceModel:
             (hidden,) = self.session.run(["token_embeddings"], feeds)
             for row, i in enumerate(batch):
                 result[i] = TokenOutput(tokens=np.asarray(hidden[row, : len(ids[i])], dtype=np.float32),
-                                        offsets=np.asarray(encoded["offset_mapping"][i], dtype=np.int64))
+                                        offsets=np.asarray(encoded[i].offsets, dtype=np.int64))
         return [r for r in result if r is not None]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +69,19 @@ def test_export_is_local_and_reused(onnx_embedder: SentenceTransformerEmbedder, 
     assert ensure_onnx(model_dir, onnx_dir, "fp32") == path and path.stat().st_mtime_ns == before
     assert not list(model_dir.glob("*.onnx")) and not list(model_dir.glob("onnx/*"))  # nothing next to weights
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp file left behind
+
+
+def test_answering_with_onnx_imports_neither_torch_nor_transformers(
+        onnx_embedder: SentenceTransformerEmbedder, onnx_dir: Path) -> None:
+    onnx_embedder.embed_query("export once")  # the export itself uses torch; loading it must not
+    code = ("import sys; from ingest import SentenceTransformerEmbedder; from medcite.config import EmbeddingSettings;"
+            f"e = SentenceTransformerEmbedder(EmbeddingSettings(backend='onnx', onnx_dir={str(onnx_dir)!r}));"
+            "e.embed_query('What treats NMOSD?'); e.count_tokens('x');"
+            "print(sorted({'torch', 'transformers', 'sentence_transformers'} & set(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                         cwd=Path(__file__).parents[2], env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]"  # a worker starts in about a second, not ten
 
 
 def test_int8_is_a_different_model(onnx_dir: Path, onnx_embedder: SentenceTransformerEmbedder) -> None:
