@@ -50,6 +50,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK})
+        elif connection.dialect.name == "sqlite":
+            # SQLite's driver runs DDL outside any transaction, so two workers starting on a new file would both
+            # see no tables and both create them. Holding the write lock first makes them migrate in turn; the
+            # second finds the schema at head.
+            connection.exec_driver_sql("PRAGMA busy_timeout = 60000")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         tables = set(inspect(connection).get_table_names())
         if "alembic_version" not in tables and "answers" in tables:
             log.info("adopting a database created before migrations (%d tables); upgrading it", len(tables))

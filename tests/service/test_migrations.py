@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,36 @@ def test_a_database_from_before_migrations_is_upgraded_without_losing_data(datab
         assert store.exists(conversation) and not store.owned(conversation, "")
     finally:
         store.close()
+
+
+
+def _start_together(url: str, n: int) -> list[BaseException]:
+    """Open the database from n threads at the same instant, as n workers do; the errors they raised."""
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            open_engine(url).dispose()
+        except Exception as exc:  # collected: the caller's assertion names it
+            errors.append(exc)
+
+    workers = [threading.Thread(target=start) for _ in range(n)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return errors
+
+
+def test_workers_starting_at_once_on_a_new_sqlite_file_migrate_in_turn(tmp_path: Path) -> None:
+    # `medcite serve --workers N` starts N processes that each open the database; on a new SQLite file they used
+    # to race (both saw no tables, the second failed with "table ... already exists" and uvicorn stopped).
+    for round_ in range(4):
+        url = f"sqlite:///{tmp_path / f'{round_}.db'}"
+        errors = _start_together(url, 4)
+        assert not errors, errors[0]
+        engine = create_engine(url)
+        assert migrate.current(engine) == migrate.head()
+        engine.dispose()
